@@ -1,0 +1,36 @@
+// trustchain: one binary, one subcommand per module (git-style).
+
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "common.h"
+#include "tc/crypto/hash.h"
+#include "eventlog_cmd.h"
+
+int main(int argc, char** argv) {
+  tc::crypto::InitForProcess();
+  CLI::App app{
+      "trustchain: measure, verify and attest what a virtualization host and its guests run.\n"
+      "Reads TCG firmware event logs; TPM, IMA, whitelist, launch and service commands "
+      "follow."};
+  app.name("trustchain");
+  app.set_version_flag("--version", "trustchain 0.1.0");
+  app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 success, 1 evidence checked and found wrong, 2 could not decide "
+      "(bad input or usage).\nRun 'trustchain COMMAND --help' for each command.");
+  int exit_code = tc::app::kExitOk;
+  tc::app::AddEventlogCommands(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? tc::app::kExitOk : tc::app::kExitUndecided;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "trustchain: %s\n", e.what());
+    return tc::app::kExitUndecided;
+  }
+  return exit_code;
+}

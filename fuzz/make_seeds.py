@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Writes the hand-built seed inputs of the fuzz targets (fuzz/seeds/<target>/).
+
+The seeds are made here, from the layouts in the TCG PC Client PFP spec 1.05
+(10.2.1 TCG_PCR_EVENT, 10.2.2 TCG_PCR_EVENT2, 10.4.5.1 Spec ID event), so the
+repository holds no third-party logs. scripts/test.sh adds ../shared's real
+logs to the fuzz corpus when they are present.
+"""
+import hashlib
+import os
+import struct
+import sys
+
+ALGS = {0x0004: hashlib.sha1, 0x000B: hashlib.sha256, 0x000C: hashlib.sha384,
+        0x000D: hashlib.sha512}
+
+
+def spec_id(algs, vendor=b""):
+    body = b"Spec ID Event03\0" + struct.pack("<IBBBBI", 0, 0, 2, 0, 2, len(algs))
+    for a in algs:
+        body += struct.pack("<HH", a, ALGS[a]().digest_size)
+    body += bytes([len(vendor)]) + vendor
+    return struct.pack("<II", 0, 3) + b"\0" * 20 + struct.pack("<I", len(body)) + body
+
+
+def event2(algs, pcr, typ, data):
+    out = struct.pack("<III", pcr, typ, len(algs))
+    for a in algs:
+        out += struct.pack("<H", a) + ALGS[a](data).digest()
+    return out + struct.pack("<I", len(data)) + data
+
+
+def event1(pcr, typ, data):
+    return struct.pack("<II", pcr, typ) + hashlib.sha1(data).digest() + \
+        struct.pack("<I", len(data)) + data
+
+
+def utf16(s):
+    return s.encode("utf-16-le")
+
+
+def efi_var(guid, name, data):
+    return guid + struct.pack("<QQ", len(name), len(data)) + utf16(name) + data
+
+
+GLOBAL = bytes.fromhex("61dfe48bca93d211aa0d00e098032b8c")
+DEVICE_PATH = (bytes([2, 1, 12, 0]) + struct.pack("<II", 0x0A0341D0, 0) +
+               bytes([1, 1, 6, 0, 1, 0]) +
+               bytes([4, 4]) + struct.pack("<H", 4 + len(utf16("\\EFI\\BOOT\\BOOTX64.EFI\0"))) +
+               utf16("\\EFI\\BOOT\\BOOTX64.EFI\0") + bytes([0x7F, 0xFF, 4, 0]))
+
+
+def seeds():
+    a = [0x0004, 0x000B]
+    agile = spec_id(a)
+    agile += event2(a, 0, 3, b"StartupLocality\0\x03")
+    agile += event2(a, 0, 8, utf16("FW 1.0\0"))
+    agile += event2(a, 0, 0x80000008, struct.pack("<QQ", 0xFFC00000, 0x400000))
+    agile += event2(a, 0, 1, b"ACPI DATA")
+    agile += event2(a, 7, 0x80000001, efi_var(GLOBAL, "SecureBoot", b"\x01"))
+    agile += event2(a, 1, 0x80000002, efi_var(GLOBAL, "BootOrder", b"\x01\x00\x00\x00"))
+    agile += event2(a, 4, 0x80000007, b"Calling EFI Application from Boot Option")
+    for p in range(8):
+        agile += event2(a, p, 4, b"\0\0\0\0")
+    agile += event2(a, 4, 0x80000003, struct.pack("<QQQQ", 0x1000, 0x2000, 0, len(DEVICE_PATH)) + DEVICE_PATH)
+    agile += event2(a, 8, 0xD, b"grub_cmd: linux /vmlinuz root=/dev/sda1\0")
+    agile += event2(a, 5, 0x80000007, b"Exit Boot Services Invocation")
+    yield "agile-sha1-sha256.bin", agile
+    yield "agile-padded.bin", agile + b"\xff" * 64
+    legacy = event1(0, 8, b"v1") + event1(7, 0x80000001, efi_var(GLOBAL, "SecureBoot", b"\0"))
+    legacy += event1(0xFFFFFFFF, 6, b"trust point") + event1(4, 4, b"\0\0\0\0")
+    yield "legacy-sha1.bin", legacy
+    big = [0x0004, 0x000B, 0x000C, 0x000D]
+    yield "agile-four-banks.bin", spec_id(big, b"VEND") + event2(big, 0, 0x80000008, struct.pack("<QQ", 1, 2))
+    ccel = bytearray(spec_id([0x000C]))
+    ccel[0] = 1
+    yield "ccel.bin", bytes(ccel) + event2([0x000C], 1, 4, b"\0\0\0\0")
+    yield "truncated.bin", agile[:-7]
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "seeds", "eventlog")
+    os.makedirs(out, exist_ok=True)
+    for name, data in seeds():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+
+
+if __name__ == "__main__":
+    main()
