@@ -68,10 +68,10 @@ std::string Utf16LeToUtf8(std::span<const std::uint8_t> bytes) {
   out.reserve(bytes.size() / 2);
   const std::size_t units = bytes.size() / 2;
   for (std::size_t i = 0; i < units; ++i) {
-    std::uint32_t u = bytes[2 * i] | (bytes[2 * i + 1] << 8);
+    std::uint32_t u = bytes[2 * i] | (std::uint32_t{bytes[2 * i + 1]} << 8);
     if (u == 0) break;
     if (u >= 0xD800 && u <= 0xDBFF && i + 1 < units) {
-      const std::uint32_t lo = bytes[2 * i + 2] | (bytes[2 * i + 3] << 8);
+      const std::uint32_t lo = bytes[2 * i + 2] | (std::uint32_t{bytes[2 * i + 3]} << 8);
       if (lo >= 0xDC00 && lo <= 0xDFFF) {
         AppendUtf8(out, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
         ++i;

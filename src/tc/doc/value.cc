@@ -120,7 +120,7 @@ void Json(const Value& v, int depth, std::string& out) {
       out += ": ";
       Json(m, depth + 1, out);
     }
-    out += "\n" + close_pad + "}";
+    out.append("\n").append(close_pad).append("}");
   } else if (v.is_array()) {
     if (v.array().empty()) { out += "[]"; return; }
     out += "[\n";
@@ -131,7 +131,7 @@ void Json(const Value& v, int depth, std::string& out) {
       out += pad;
       Json(e, depth + 1, out);
     }
-    out += "\n" + close_pad + "]";
+    out.append("\n").append(close_pad).append("]");
   } else {
     out += Scalar(v);
   }
@@ -184,12 +184,12 @@ void YamlObjectMembers(const Value::Object& obj, int indent, bool first_inline,
   for (const auto& [k, m] : obj) {
     if (!(first && first_inline)) out += pad;
     first = false;
-    out += YamlKey(k) + ":";
+    out.append(YamlKey(k)).append(":");
     if (IsContainer(m)) {
       out += "\n";
       Yaml(m, indent + 2, out);
     } else {
-      out += " " + EmptyOrScalar(m) + "\n";
+      out.append(" ").append(EmptyOrScalar(m)).append("\n");
     }
   }
 }
@@ -200,7 +200,7 @@ void Yaml(const Value& v, int indent, std::string& out) {
     YamlObjectMembers(v.object(), indent, false, out);
   } else if (v.is_array() && !v.array().empty()) {
     for (const auto& e : v.array()) {
-      out += pad + "-";
+      out.append(pad).append("-");
       if (e.is_object() && !e.object().empty()) {
         out += " ";
         YamlObjectMembers(e.object(), indent + 2, true, out);
@@ -208,11 +208,11 @@ void Yaml(const Value& v, int indent, std::string& out) {
         out += "\n";
         Yaml(e, indent + 2, out);
       } else {
-        out += " " + EmptyOrScalar(e) + "\n";
+        out.append(" ").append(EmptyOrScalar(e)).append("\n");
       }
     }
   } else {
-    out += pad + EmptyOrScalar(v) + "\n";
+    out.append(pad).append(EmptyOrScalar(v)).append("\n");
   }
 }
 

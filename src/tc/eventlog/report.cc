@@ -204,13 +204,13 @@ std::string ShowText(const ShowInput& in) {
                      proving ? "PCR  " : "", "CONTENT");
   for (const RawEvent& e : log.events()) {
     const crypto::Digest* d = e.DigestFor(shown);
-    std::string data_mark;
+    std::string_view data_mark;
     switch (CheckEventData(e).result) {
       case DataCheck::kMatches: data_mark = "ok"; break;
       case DataCheck::kMismatch: data_mark = "BAD"; break;
       case DataCheck::kNotApplicable: data_mark = "-"; break;
     }
-    std::string pcr_mark;
+    std::string_view pcr_mark;
     if (proving) pcr_mark = !IsExtended(e) ? "-    " : verified.count(&e) != 0 ? "yes  " : "NO   ";
     std::string digest = d != nullptr ? d->Hex().substr(0, 16) : "(none)";
     if (!IsExtended(e)) digest = "(not extended)";

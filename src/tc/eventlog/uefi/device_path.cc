@@ -20,7 +20,7 @@ constexpr std::uint8_t kMedia = 0x04;
 constexpr std::uint8_t kBbs = 0x05;
 constexpr std::uint8_t kEnd = 0x7F;
 constexpr std::uint8_t kEndInstance = 0x01;
-constexpr std::uint8_t kEndEntire = 0xFF;
+// Any other End subtype (0xFF: End Entire Device Path) ends the path.
 constexpr std::uint8_t kMediaFilePath = 0x04;
 constexpr std::size_t kNodeHeaderSize = 4;
 
@@ -495,7 +495,8 @@ DevicePathInfo DescribeDevicePath(std::span<const std::uint8_t> bytes,
     // no end node; zeros alone are not a node worth an error.
     // (The scan stops at the first nonzero byte, normally the node type.)
     bool only_zeros = true;
-    for (std::uint8_t b : in.Peek(in.remaining()).value()) {
+    const std::span<const std::uint8_t> rest = in.Peek(in.remaining()).value();
+    for (std::uint8_t b : rest) {
       if (b != 0) {
         only_zeros = false;
         break;

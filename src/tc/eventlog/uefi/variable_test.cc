@@ -155,8 +155,8 @@ TEST(VariableTest, RejectsOddBootOrder) {
 TEST(VariableTest, DecodesLoadOption) {
   // EFI_LOAD_OPTION: attributes, FilePathListLength, description, path,
   // optional data.
-  Bytes path = {0x04, 0x04, 0x0C, 0x00};
-  Append(path, Utf16("\\a.efi").size() == 14 ? Utf16("\\a") : Bytes{});
+  Bytes path = {0x04, 0x04, 0x00, 0x00};  // media file path node
+  Append(path, Utf16("\\a"));
   path[2] = static_cast<std::uint8_t>(path.size());
   Append(path, {0x7F, 0xFF, 0x04, 0x00});
   Bytes option;
