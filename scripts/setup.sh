@@ -17,7 +17,7 @@ PACKAGES=(
   libbenchmark-dev                     # in-process benchmarks
   # peers and tools used by tests and benchmarks
   tpm2-tools                           # tpm2_eventlog, the peer in bench/
-  hyperfine time bc                    # whole-process timing in bench/
+  hyperfine time bc jq                 # whole-process timing in bench/
   python3 python3-yaml python3-cryptography  # ../shared/bench/gen_data.py
 )
 

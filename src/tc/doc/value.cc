@@ -53,9 +53,21 @@ std::size_t Utf8SeqLen(std::string_view s, std::size_t i) {
   return n;
 }
 
+bool NeedsEscape(unsigned char c) {
+  return c < 0x20 || c == '"' || c == '\\' || c >= 0x7F;
+}
+
 void AppendQuoted(std::string& out, std::string_view s) {
   out.push_back('"');
   for (std::size_t i = 0; i < s.size();) {
+    // Runs of plain ASCII, the common case, are copied at once.
+    std::size_t run = i;
+    while (run < s.size() && !NeedsEscape(static_cast<unsigned char>(s[run]))) ++run;
+    if (run > i) {
+      out.append(s.substr(i, run - i));
+      i = run;
+      continue;
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"': out += "\\\""; ++i; continue;

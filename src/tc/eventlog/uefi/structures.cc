@@ -1,5 +1,7 @@
 #include "tc/eventlog/uefi/structures.h"
 
+#include <array>
+
 #include <limits>
 #include <utility>
 
@@ -11,13 +13,17 @@
 namespace tc::eventlog::uefi {
 
 std::string Guid::ToString() const {
-  const auto& b = bytes;
   // Data1..Data3 are little-endian integers; Data4 is a byte array.
-  return fmt::format(
-      "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-"
-      "{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-      b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11],
-      b[12], b[13], b[14], b[15]);
+  // (Written out by hand: dbx lists hold hundreds of GUIDs.)
+  static constexpr std::array<std::uint8_t, 16> kOrder = {3, 2, 1, 0, 5, 4, 7, 6,
+                                                          8, 9, 10, 11, 12, 13, 14, 15};
+  std::string out;
+  out.reserve(36);
+  for (std::size_t i = 0; i < kOrder.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out += ToHex(std::span<const std::uint8_t>(&bytes[kOrder[i]], 1));
+  }
+  return out;
 }
 
 Result<Guid> ReadGuid(ByteReader& in) {
