@@ -30,7 +30,8 @@ for f in "${logs[@]}"; do
   total_tc=$(echo "$total_tc + $a" | bc -l); total_tpm=$(echo "$total_tpm + $b" | bc -l)
   printf '%-48s %10.3f %10.3f %7.2f\n' "$(basename "$f")" "$a" "$b" "$(echo "$b / $a" | bc -l)"
 done
-biggest=$(ls -S "${logs[@]}" | head -n 1)
+# The largest log both tools read (tpm2_eventlog rejects the CCEL logs).
+biggest=$(ls -S "${logs[@]}" | grep -v ccel | sed -n 1p)
 rss_tc=$(/usr/bin/time -f '%M' "$tc" eventlog show --format yaml "$biggest" 2>&1 >/dev/null | tail -n 1)
 rss_tpm=$(/usr/bin/time -f '%M' tpm2_eventlog "$biggest" 2>&1 >/dev/null | tail -n 1)
 printf '%-48s %10.1f %10.1f %7.2f\n' "TOTAL (sum of means, ms)" "$total_tc" "$total_tpm" \

@@ -1,10 +1,8 @@
 #include "tc/crypto/x509.h"
 
-#include <openssl/asn1.h>
-#include <openssl/bio.h>
-#include <openssl/x509.h>
-
-#include <memory>
+#include <algorithm>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -13,31 +11,12 @@
 #include "tc/crypto/hash.h"
 
 namespace tc::crypto {
-namespace {
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-
-std::string NameToString(const X509_NAME* name) {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
-  if (!bio) return {};
-  X509_NAME_print_ex(bio.get(), name, 0,
-                     (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) | ASN1_STRFLGS_UTF8_CONVERT);
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(bio.get(), &data);
-  return len > 0 ? std::string(data, static_cast<std::size_t>(len)) : std::string();
-}
-
-
-}  // namespace
-
-// The fields we show are read from the DER ourselves (X.509: RFC 5280,
-// 4.1; DER: ITU-T X.690, 8.1): only the names go through OpenSSL, as
-// X509_NAME. Decoding the whole certificate with d2i_X509 also decodes its
-// public key through OpenSSL's provider decoders, which cost most of a
+// The fields we show are read from the DER with ByteReader (X.509: RFC 5280,
+// 4.1; DER: ITU-T X.690, 8.1) rather than with d2i_X509, which also decodes
+// the public key through OpenSSL's provider decoders: that cost most of a
 // short `eventlog show` (docs/benchmarks.md) and is not needed to display a
-// certificate.
+// certificate. Nothing here validates a certificate.
 namespace {
 
 constexpr std::uint8_t kSequence = 0x30;
@@ -84,13 +63,118 @@ Result<Tlv> Expect(ByteReader& in, std::uint8_t tag, std::string_view what) {
   return t;
 }
 
-Result<std::string> NameText(const Tlv& name) {
-  const unsigned char* p = name.whole.data();
-  X509_NAME* n = d2i_X509_NAME(nullptr, &p, static_cast<long>(name.whole.size()));
-  if (n == nullptr) return Fail(ErrorCode::kMalformed, "bad X.509 name");
-  std::string s = NameToString(n);
-  X509_NAME_free(n);
-  return s;
+// Short names of the attribute types seen in certificates (RFC 4514, 3;
+// RFC 5280, 4.1.2.4). Others are shown in dotted form.
+std::string AttributeName(std::span<const std::uint8_t> oid) {
+  struct Known {
+    std::string_view der;  // OID content octets
+    std::string_view name;
+  };
+  static constexpr Known kKnown[] = {
+      {"\x55\x04\x03", "CN"},           {"\x55\x04\x06", "C"},
+      {"\x55\x04\x07", "L"},            {"\x55\x04\x08", "ST"},
+      {"\x55\x04\x0a", "O"},            {"\x55\x04\x0b", "OU"},
+      {"\x55\x04\x05", "serialNumber"}, {"\x55\x04\x09", "street"},
+      {"\x55\x04\x0c", "title"},        {"\x55\x04\x2a", "GN"},
+      {"\x55\x04\x04", "SN"},           {"\x55\x04\x61", "organizationIdentifier"},
+      {"\x2a\x86\x48\x86\xf7\x0d\x01\x09\x01", "emailAddress"},
+      {"\x09\x92\x26\x89\x93\xf2\x2c\x64\x01\x19", "DC"},
+      {"\x09\x92\x26\x89\x93\xf2\x2c\x64\x01\x01", "UID"},
+  };
+  for (const Known& k : kKnown) {
+    if (k.der.size() == oid.size() &&
+        std::equal(k.der.begin(), k.der.end(), oid.begin(),
+                   [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; })) {
+      return std::string(k.name);
+    }
+  }
+  // Dotted form (X.690, 8.19).
+  std::string out;
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < oid.size(); ++i) {
+    if (v > (std::uint64_t{1} << 56)) return "oid-too-long";
+    v = (v << 7) | (oid[i] & 0x7F);
+    if (oid[i] & 0x80) continue;
+    if (out.empty()) {
+      const std::uint64_t first = v < 80 ? v / 40 : 2;
+      out = fmt::format("{}.{}", first, v - first * 40);
+    } else {
+      out += fmt::format(".{}", v);
+    }
+    v = 0;
+  }
+  return out.empty() ? "oid" : out;
+}
+
+// A directory string's value as UTF-8 (X.520 string types).
+std::string StringValue(std::uint8_t tag, std::span<const std::uint8_t> v) {
+  switch (tag) {
+    case 0x1E: {  // BMPString: UTF-16 big-endian
+      Bytes le(v.size());
+      for (std::size_t i = 0; i + 1 < v.size(); i += 2) {
+        le[i] = v[i + 1];
+        le[i + 1] = v[i];
+      }
+      return Utf16LeToUtf8(le);
+    }
+    case 0x0C:  // UTF8String
+    case 0x13:  // PrintableString
+    case 0x16:  // IA5String
+    case 0x14:  // TeletexString
+    case 0x1A:  // VisibleString
+      return std::string(v.begin(), v.end());
+    default:
+      return "#" + ToHex(v);
+  }
+}
+
+// RFC 4514, 2.4: escape the specials, a leading space or '#', a trailing
+// space; control characters as \XX.
+std::string Escape(std::string_view v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const char c = v[i];
+    const bool special = c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' ||
+                         c == '>' || c == ';' || c == '=' ||
+                         ((c == ' ' || c == '#') && i == 0) ||
+                         (c == ' ' && i + 1 == v.size());
+    if (special) {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+      out += fmt::format("\\{:02X}", static_cast<unsigned char>(c));
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// Name ::= SEQUENCE OF RelativeDistinguishedName (RFC 5280, 4.1.2.4), shown
+// as RFC 4514 text: last RDN first, multi-valued RDNs joined with '+'.
+Result<std::string> NameText(Tlv& name) {
+  std::vector<std::string> rdns;
+  constexpr std::size_t kMaxRdns = 64;
+  while (!name.body.empty()) {
+    if (rdns.size() == kMaxRdns) return Fail(ErrorCode::kMalformed, "name has too many parts");
+    TC_ASSIGN_OR_RETURN(Tlv set, Expect(name.body, 0x31, "RelativeDistinguishedName"));
+    std::string rdn;
+    while (!set.body.empty()) {
+      TC_ASSIGN_OR_RETURN(Tlv atv, Expect(set.body, kSequence, "AttributeTypeAndValue"));
+      TC_ASSIGN_OR_RETURN(Tlv oid, Expect(atv.body, 0x06, "attribute type"));
+      TC_ASSIGN_OR_RETURN(Tlv value, ReadTlv(atv.body));
+      if (!rdn.empty()) rdn += "+";
+      rdn += AttributeName(oid.body.Rest()) + "=" + Escape(StringValue(value.tag, value.body.Rest()));
+      if (rdn.size() > 4096) return Fail(ErrorCode::kMalformed, "name too long");
+    }
+    rdns.push_back(std::move(rdn));
+  }
+  std::string out;
+  for (auto it = rdns.rbegin(); it != rdns.rend(); ++it) {
+    if (!out.empty()) out += ",";
+    out += *it;
+  }
+  return out;
 }
 
 // UTCTime "YYMMDDHHMMSSZ" or GeneralizedTime "YYYYMMDDHHMMSSZ" (RFC 5280,
