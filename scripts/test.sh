@@ -30,7 +30,7 @@ step "sanitizer tests"
 (cd build/sanitize && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$(nproc)")
 
 step "fuzzing"
-seconds=${TC_FUZZ_SECONDS:-60}
+seconds=${TC_FUZZ_SECONDS:-60}  # per target
 for fuzzer in build/sanitize/fuzz/*_fuzz; do
   name=$(basename "$fuzzer" _fuzz)
   regress="fuzz/regressions/$name"
@@ -42,6 +42,7 @@ for fuzzer in build/sanitize/fuzz/*_fuzz; do
   seeds=("fuzz/seeds/$name")
   case "$name" in
     eventlog) [ -d "$TC_SHARED_DIR/corpus/eventlog" ] && seeds+=("$TC_SHARED_DIR/corpus/eventlog") ;;
+    pcr_values) [ -d "$TC_SHARED_DIR/corpus/vm/baseline-tcg" ] && seeds+=("$TC_SHARED_DIR/corpus/vm/baseline-tcg") ;;
   esac
   echo "$name: fuzzing for ${seconds}s from ${seeds[*]}"
   if ! "$fuzzer" -max_total_time="$seconds" -max_len=262144 -rss_limit_mb=2048 \
