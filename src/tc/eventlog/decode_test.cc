@@ -1,4 +1,6 @@
 #include "tc/eventlog/decode.h"
+#include "tc/eventlog/parser.h"
+#include "tc/eventlog/test_util.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -30,103 +32,22 @@ void PutLe(Bytes& b, std::uint64_t v, int n) {
   for (int i = 0; i < n; ++i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
 }
 Bytes Ascii(std::string_view s) { return Bytes(s.begin(), s.end()); }
-Bytes Utf16(std::string_view s) {
-  Bytes b;
-  for (char c : s) {
-    b.push_back(static_cast<std::uint8_t>(c));
-    b.push_back(0);
-  }
-  b.push_back(0);
-  b.push_back(0);
-  return b;
-}
+using testing::Utf16;
 
-std::string Str(const doc::Value& v, std::string_view key) {
-  const doc::Value* m = v.Find(key);
-  return m != nullptr && m->is_string() ? m->str() : "<missing>";
-}
-std::int64_t Int(const doc::Value& v, std::string_view key) {
-  const doc::Value* m = v.Find(key);
-  if (m == nullptr) return -1;
-  const auto* i = std::get_if<std::int64_t>(&m->variant());
-  return i != nullptr ? *i : -1;
-}
+using testing::Str;
+using testing::Int;
 
-// --- a tiny walker over corpus logs (the real parser lives in parser.h) ---
-
-struct WalkedEvent {
-  std::uint32_t pcr;
-  std::uint32_t type;
-  std::span<const std::uint8_t> data;
-};
-
-// TCG_PCR_EVENT header, then TCG_PCR_EVENT2 entries if it is a Spec ID
-// Event03 (PFP 10.2.1, 10.2.2); stops quietly at the first thing it does
-// not understand.
-std::vector<WalkedEvent> WalkLog(const Bytes& log) {
-  std::vector<WalkedEvent> out;
-  ByteReader in(log);
-  auto pcr = in.U32Le();
-  auto type = in.U32Le();
-  if (!pcr || !type || !in.Skip(20)) return out;
-  auto data = in.SizedBytesU32Le(1 << 20);
-  if (!data) return out;
-  out.push_back({*pcr, *type, *data});
-  std::map<std::uint16_t, std::uint16_t> sizes;
-  const bool agile =
-      data->size() >= 16 && std::string(data->begin(), data->begin() + 15) ==
-                                "Spec ID Event03";
-  if (agile) {
-    ByteReader s(*data);
-    (void)s.Skip(24);
-    const auto n = s.U32Le();
-    for (std::uint32_t i = 0; n && i < *n && i < 16; ++i) {
-      const auto id = s.U16Le();
-      const auto size = s.U16Le();
-      if (id && size) sizes[*id] = *size;
-    }
-  }
-  while (!in.empty()) {
-    pcr = in.U32Le();
-    type = in.U32Le();
-    if (!pcr || !type || (*pcr == 0xFFFFFFFF && *type == 0xFFFFFFFF)) break;
-    if (agile) {
-      const auto count = in.U32Le();
-      if (!count || *count > 8) break;
-      bool ok = true;
-      for (std::uint32_t k = 0; k < *count && ok; ++k) {
-        const auto id = in.U16Le();
-        ok = id.has_value() && sizes.count(*id) == 1 &&
-             in.Skip(sizes[*id]).has_value();
-      }
-      if (!ok) break;
-    } else if (!in.Skip(20)) {
-      break;
-    }
-    data = in.SizedBytesU32Le(1 << 24);
-    if (!data) break;
-    out.push_back({*pcr, *type, *data});
-  }
-  return out;
-}
-
-std::optional<std::filesystem::path> SharedDir() {
-  if (const char* env = std::getenv("TC_SHARED_DIR"); env && *env) {
-    return std::filesystem::path(env);
-  }
-#ifdef TC_SHARED_DIR
-  return std::filesystem::path(TC_SHARED_DIR);
-#else
-  return std::nullopt;
-#endif
-}
-
-std::optional<Bytes> ReadCorpus(const std::string& relative) {
-  const auto dir = SharedDir();
+// Events of a real corpus log, parsed by the real parser; empty (and the
+// test skips) when ../shared is absent.
+std::optional<EventLog> CorpusLog(const std::string& relative) {
+  const auto dir = testing::SharedDir();
   if (!dir) return std::nullopt;
-  std::ifstream f(*dir / relative, std::ios::binary);
-  if (!f) return std::nullopt;
-  return Bytes((std::istreambuf_iterator<char>(f)), {});
+  auto log = EventLog::Parse(testing::ReadBytes(*dir / relative));
+  if (!log) {
+    ADD_FAILURE() << relative << ": " << log.error().message();
+    return std::nullopt;
+  }
+  return std::move(*log);
 }
 
 // --- hand-built events -----------------------------------------------------
@@ -579,10 +500,10 @@ TEST(DecodeTest, NeverFailsOnRandomData) {
 // --- golden checks on real logs -------------------------------------------
 
 TEST(DecodeTest, GoldenBaselineVmBootApplications) {
-  const auto log = ReadCorpus("corpus/vm/baseline-tcg/eventlog.bin");
+  const auto log = CorpusLog("corpus/vm/baseline-tcg/eventlog.bin");
   if (!log) GTEST_SKIP() << "missing corpus/vm/baseline-tcg/eventlog.bin";
   std::vector<std::string> files;
-  for (const WalkedEvent& e : WalkLog(*log)) {
+  for (const RawEvent& e : log->events()) {
     if (e.type != ev::kEfiBootServicesApplication) continue;
     const doc::Value v = DecodeEventData(e.type, e.pcr, e.data);
     EXPECT_EQ(v.Find("decode_error"), nullptr);
@@ -592,10 +513,10 @@ TEST(DecodeTest, GoldenBaselineVmBootApplications) {
 }
 
 TEST(DecodeTest, GoldenOvmfBootOrder) {
-  const auto log = ReadCorpus("corpus/eventlog/tpm2tools-swtpm-ovmf-bootorder.bin");
+  const auto log = CorpusLog("corpus/eventlog/tpm2tools-swtpm-ovmf-bootorder.bin");
   if (!log) GTEST_SKIP() << "missing tpm2tools-swtpm-ovmf-bootorder.bin";
   std::map<std::string, std::string> summaries;  // variable name -> summary
-  for (const WalkedEvent& e : WalkLog(*log)) {
+  for (const RawEvent& e : log->events()) {
     if (e.type != ev::kEfiVariableBoot) continue;
     const doc::Value v = DecodeEventData(e.type, e.pcr, e.data);
     summaries[Str(v, "name")] = SummarizeEventData(e.type, e.pcr, e.data);
@@ -609,10 +530,10 @@ TEST(DecodeTest, GoldenOvmfBootOrder) {
 }
 
 TEST(DecodeTest, GoldenSecureBootAuthority) {
-  const auto log = ReadCorpus("corpus/eventlog/keylime-rhel9-ovmf-secureboot.bin");
+  const auto log = CorpusLog("corpus/eventlog/keylime-rhel9-ovmf-secureboot.bin");
   if (!log) GTEST_SKIP() << "missing keylime-rhel9-ovmf-secureboot.bin";
   std::vector<std::string> lines;
-  for (const WalkedEvent& e : WalkLog(*log)) {
+  for (const RawEvent& e : log->events()) {
     if (e.pcr == 7) lines.push_back(SummarizeEventData(e.type, e.pcr, e.data));
   }
   EXPECT_THAT(lines, ::testing::Contains("SecureBoot = 1"));
@@ -624,31 +545,22 @@ TEST(DecodeTest, GoldenSecureBootAuthority) {
 }
 
 TEST(DecodeTest, CorpusLogsDecodeWithoutErrors) {
-  const auto dir = SharedDir();
-  if (!dir || !std::filesystem::is_directory(*dir / "corpus/eventlog")) {
-    GTEST_SKIP() << "missing corpus/eventlog";
-  }
-  std::size_t logs = 0;
+  const auto paths = testing::CorpusEventLogs();
+  if (paths.empty()) GTEST_SKIP() << "missing corpus/eventlog (set TC_SHARED_DIR)";
   std::size_t events = 0;
-  for (const auto& entry :
-       std::filesystem::directory_iterator(*dir / "corpus/eventlog")) {
-    const std::string name = entry.path().filename().string();
-    if (!name.ends_with(".bin") || name.find(".quote.") != std::string::npos) {
-      continue;
-    }
-    std::ifstream f(entry.path(), std::ios::binary);
-    const Bytes log((std::istreambuf_iterator<char>(f)), {});
-    ++logs;
-    for (const WalkedEvent& e : WalkLog(log)) {
+  for (const auto& path : paths) {
+    auto log = EventLog::Parse(testing::ReadBytes(path));
+    ASSERT_TRUE(log.has_value()) << path;
+    for (const RawEvent& e : log->events()) {
       ++events;
       const doc::Value v = DecodeEventData(e.type, e.pcr, e.data);
       EXPECT_EQ(v.Find("decode_error"), nullptr)
-          << name << " " << EventTypeName(e.type) << ": "
+          << path.filename() << " " << EventTypeName(e.type) << ": "
           << Str(v, "decode_error");
       EXPECT_LE(SummarizeDecodedEvent(e.type, v).size(), kMaxSummarySize);
     }
   }
-  EXPECT_GT(logs, 10u);
+  EXPECT_GT(paths.size(), 10u);
   EXPECT_GT(events, 1000u);
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "tc/base/byte_reader.h"
+#include "tc/eventlog/uefi/variable.h"
 
 namespace tc::eventlog {
 namespace {
@@ -19,16 +20,13 @@ Span DropTrailingNul(Span s) {
   return !s.empty() && s.back() == 0 ? s.first(s.size() - 1) : s;
 }
 
-// UEFI_VARIABLE_DATA's VariableData (PFP 10.2.6), if the structure parses.
+// UEFI_VARIABLE_DATA's VariableData (PFP 10.2.6), if the structure parses
+// with nothing after it.
 std::optional<Span> VariableData(Span data) {
   ByteReader r(data);
-  if (!r.Skip(16)) return std::nullopt;
-  auto name_len = r.U64Le();
-  auto data_len = r.U64Le();
-  if (!name_len || !data_len || *name_len > r.remaining() / 2) return std::nullopt;
-  if (!r.Skip(static_cast<std::size_t>(*name_len) * 2)) return std::nullopt;
-  if (*data_len != r.remaining()) return std::nullopt;
-  return r.Rest();
+  auto v = uefi::ReadVariableData(r);
+  if (!v || v->trailing_bytes != 0) return std::nullopt;
+  return v->data;
 }
 
 struct Candidate {

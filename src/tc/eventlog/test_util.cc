@@ -38,6 +38,29 @@ std::string ReadText(const std::filesystem::path& p) {
   return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
 }
 
+Bytes Utf16(std::string_view s) {
+  Bytes b;
+  for (char c : s) {
+    b.push_back(static_cast<std::uint8_t>(c));
+    b.push_back(0);
+  }
+  b.push_back(0);
+  b.push_back(0);
+  return b;
+}
+
+std::string Str(const doc::Value& v, std::string_view key) {
+  const doc::Value* m = v.Find(key);
+  return m != nullptr && m->is_string() ? m->str() : "<missing>";
+}
+
+std::int64_t Int(const doc::Value& v, std::string_view key) {
+  const doc::Value* m = v.Find(key);
+  if (m == nullptr) return -1;
+  const auto* i = std::get_if<std::int64_t>(&m->variant());
+  return i != nullptr ? *i : -1;
+}
+
 void PutU16(Bytes& b, std::uint16_t v) {
   b.push_back(static_cast<std::uint8_t>(v));
   b.push_back(static_cast<std::uint8_t>(v >> 8));

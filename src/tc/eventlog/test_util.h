@@ -10,6 +10,7 @@
 
 #include "tc/base/hex.h"
 #include "tc/crypto/hash.h"
+#include "tc/doc/value.h"
 
 namespace tc::eventlog::testing {
 
@@ -41,6 +42,13 @@ class LogBuilder {
   std::vector<crypto::HashAlg> banks_;
   Bytes bytes_;
 };
+
+// ASCII text as NUL-terminated UTF-16LE (UEFI CHAR16).
+Bytes Utf16(std::string_view s);
+// A string member of a decoded object, or "<missing>".
+std::string Str(const doc::Value& v, std::string_view key);
+// An integer member of a decoded object, or -1.
+std::int64_t Int(const doc::Value& v, std::string_view key);
 
 void PutU16(Bytes& b, std::uint16_t v);
 void PutU32(Bytes& b, std::uint32_t v);

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tc/eventlog/test_util.h"
+
 #include "tc/base/hex.h"
 
 namespace tc::eventlog::uefi {
@@ -30,16 +32,7 @@ Bytes Cat(std::initializer_list<Bytes> parts) {
   return out;
 }
 
-Bytes Utf16(std::string_view s) {
-  Bytes b;
-  for (char c : s) {
-    b.push_back(static_cast<std::uint8_t>(c));
-    b.push_back(0);
-  }
-  b.push_back(0);
-  b.push_back(0);
-  return b;
-}
+using ::tc::eventlog::testing::Utf16;
 
 Bytes Le32(std::uint32_t v) {
   return {static_cast<std::uint8_t>(v), static_cast<std::uint8_t>(v >> 8),

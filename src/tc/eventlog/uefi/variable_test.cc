@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tc/eventlog/test_util.h"
+
 #include "tc/base/byte_reader.h"
 #include "tc/base/hex.h"
 #include "tc/doc/value.h"
@@ -99,17 +101,9 @@ Decoded Decode(const Bytes& event, bool authority = false) {
   return d;
 }
 
-std::string Str(const doc::Value& v, std::string_view key) {
-  const doc::Value* m = v.Find(key);
-  return m != nullptr && m->is_string() ? m->str() : "<missing>";
-}
+using ::tc::eventlog::testing::Str;
 
-std::int64_t Int(const doc::Value& v, std::string_view key) {
-  const doc::Value* m = v.Find(key);
-  if (m == nullptr) return -1;
-  const auto* i = std::get_if<std::int64_t>(&m->variant());
-  return i != nullptr ? *i : -1;
-}
+using ::tc::eventlog::testing::Int;
 
 TEST(VariableTest, GuidRendersMixedEndian) {
   ByteReader in(kGlobal);
