@@ -15,8 +15,11 @@ PACKAGES=(
   libcli11-dev                         # command-line parsing
   libgtest-dev libgmock-dev googletest # unit and integration tests
   libbenchmark-dev                     # in-process benchmarks
+  libtss2-dev                          # tpm2-tss: ESYS, marshalling, TCTIs
+  libtpms-dev                          # the embedded in-process TPM
+  swtpm swtpm-tools                    # software TPM process (tests, VM vTPMs)
   # peers and tools used by tests and benchmarks
-  tpm2-tools                           # tpm2_eventlog, the peer in bench/
+  tpm2-tools                           # tpm2_eventlog, tpm2_checkquote: peers in tests and bench/
   hyperfine time bc jq                 # whole-process timing in bench/
   python3 python3-yaml python3-cryptography  # ../shared/bench/gen_data.py
 )

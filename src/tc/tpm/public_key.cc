@@ -1,0 +1,203 @@
+#include "tc/tpm/public_key.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include <fmt/format.h>
+
+namespace tc::tpm {
+
+struct PublicKey::Impl {
+  EVP_PKEY* pkey = nullptr;
+  ~Impl() { EVP_PKEY_free(pkey); }
+};
+
+namespace {
+
+struct CtxFree {
+  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+};
+using CtxPtr = std::unique_ptr<EVP_PKEY_CTX, CtxFree>;
+
+// TPM_ECC_CURVE (Part 2, 6.4) to OpenSSL group names and field sizes.
+struct Curve {
+  std::uint16_t id;
+  const char* group;
+  std::size_t bytes;
+};
+constexpr Curve kCurves[] = {
+    {0x0003, "P-256", 32}, {0x0004, "P-384", 48}, {0x0005, "P-521", 66}};
+
+const EVP_MD* Md(crypto::HashAlg alg) {
+  switch (alg) {
+    case crypto::HashAlg::kSha1: return EVP_sha1();
+    case crypto::HashAlg::kSha256: return EVP_sha256();
+    case crypto::HashAlg::kSha384: return EVP_sha384();
+    case crypto::HashAlg::kSha512: return EVP_sha512();
+    case crypto::HashAlg::kSm3_256: return nullptr;
+  }
+  return nullptr;
+}
+
+Result<EVP_PKEY*> FromData(const char* type, OSSL_PARAM_BLD* bld) {
+  OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
+  CtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  EVP_PKEY* pkey = nullptr;
+  const bool ok = params != nullptr && ctx && EVP_PKEY_fromdata_init(ctx.get()) == 1 &&
+                  EVP_PKEY_fromdata(ctx.get(), &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1;
+  OSSL_PARAM_free(params);
+  if (!ok) return Fail(ErrorCode::kMalformed, std::string("not a usable ") + type + " public key");
+  return pkey;
+}
+
+}  // namespace
+
+Result<PublicKey> PublicKey::FromPublicArea(const PublicArea& area) {
+  OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
+  if (bld == nullptr) return Fail(ErrorCode::kInternal, "OSSL_PARAM_BLD_new failed");
+  PublicKey key;
+  Result<EVP_PKEY*> pkey = Fail(ErrorCode::kUnsupported, "key type");
+  if (area.type == alg::kRsa) {
+    BIGNUM* n = BN_bin2bn(area.rsa_modulus.data(), static_cast<int>(area.rsa_modulus.size()), nullptr);
+    BIGNUM* e = BN_new();
+    // Part 2, 12.2.3.5: an exponent of zero means 2^16 + 1.
+    BN_set_word(e, area.rsa_exponent == 0 ? 65537 : area.rsa_exponent);
+    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n);
+    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
+    pkey = FromData("RSA", bld);
+    BN_free(n);
+    BN_free(e);
+    key.rsa_ = true;
+    key.bits_ = static_cast<int>(area.rsa_modulus.size() * 8);
+  } else if (area.type == alg::kEcc) {
+    const Curve* curve = nullptr;
+    for (const Curve& c : kCurves) {
+      if (c.id == area.ecc_curve) curve = &c;
+    }
+    if (curve == nullptr) {
+      OSSL_PARAM_BLD_free(bld);
+      return Fail(ErrorCode::kUnsupported,
+                  fmt::format("ECC curve 0x{:04x} (NIST P-256, P-384, P-521 are supported)",
+                              area.ecc_curve));
+    }
+    if (area.ecc_x.size() > curve->bytes || area.ecc_y.size() > curve->bytes) {
+      OSSL_PARAM_BLD_free(bld);
+      return Fail(ErrorCode::kMalformed, "ECC point larger than its curve");
+    }
+    // SEC 1, 2.3.3: 04 || X || Y, each left-padded to the field size.
+    Bytes point(1 + 2 * curve->bytes, 0);
+    point[0] = 0x04;
+    std::copy(area.ecc_x.begin(), area.ecc_x.end(),
+              point.begin() + static_cast<long>(1 + curve->bytes - area.ecc_x.size()));
+    std::copy(area.ecc_y.begin(), area.ecc_y.end(),
+              point.begin() + static_cast<long>(1 + 2 * curve->bytes - area.ecc_y.size()));
+    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, curve->group, 0);
+    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size());
+    pkey = FromData("EC", bld);
+    key.bits_ = static_cast<int>(curve->bytes * 8);
+  }
+  OSSL_PARAM_BLD_free(bld);
+  if (!pkey) return Fail(std::move(pkey).error());
+  auto impl = std::make_shared<Impl>();
+  impl->pkey = *pkey;
+  key.impl_ = std::move(impl);
+  key.area_ = area;
+  return key;
+}
+
+Result<PublicKey> PublicKey::FromPem(std::string_view pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (bio == nullptr) return Fail(ErrorCode::kInternal, "BIO_new_mem_buf failed");
+  EVP_PKEY* pkey = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (pkey == nullptr) return Fail(ErrorCode::kMalformed, "not a PEM public key");
+  PublicKey key;
+  const int id = EVP_PKEY_get_base_id(pkey);
+  if (id != EVP_PKEY_RSA && id != EVP_PKEY_EC) {
+    EVP_PKEY_free(pkey);
+    return Fail(ErrorCode::kUnsupported, "PEM key is neither RSA nor EC");
+  }
+  key.rsa_ = id == EVP_PKEY_RSA;
+  key.bits_ = EVP_PKEY_get_bits(pkey);
+  auto impl = std::make_shared<Impl>();
+  impl->pkey = pkey;
+  key.impl_ = std::move(impl);
+  return key;
+}
+
+Result<PublicKey> PublicKey::Load(std::span<const std::uint8_t> bytes) {
+  static constexpr std::string_view kPem = "-----BEGIN";
+  if (bytes.size() >= kPem.size() &&
+      std::equal(kPem.begin(), kPem.end(), bytes.begin(),
+                 [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; })) {
+    return FromPem(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  }
+  TC_ASSIGN_OR_RETURN(PublicArea area, ParsePublic2b(bytes));
+  return FromPublicArea(area);
+}
+
+std::string PublicKey::Describe() const {
+  return rsa_ ? fmt::format("RSA-{}", bits_) : fmt::format("ECC P-{}", bits_ == 528 ? 521 : bits_);
+}
+
+Result<void> PublicKey::Verify(std::span<const std::uint8_t> message,
+                               const Signature& sig) const {
+  const bool rsa_sig = sig.sig_alg == alg::kRsaSsa || sig.sig_alg == alg::kRsaPss;
+  if (rsa_sig != rsa_) {
+    return Fail(ErrorCode::kVerificationFailed,
+                fmt::format("the signature is {} but the key is {}", rsa_sig ? "RSA" : "ECDSA",
+                            Describe()));
+  }
+  const EVP_MD* md = Md(sig.hash);
+  if (md == nullptr) {
+    return Fail(ErrorCode::kUnsupported,
+                fmt::format("signatures with {} are not checked", crypto::HashAlgName(sig.hash)));
+  }
+  TC_ASSIGN_OR_RETURN(const crypto::Digest digest, crypto::Hash(sig.hash, message));
+  CtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, impl_->pkey, nullptr));
+  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), md) != 1) {
+    return Fail(ErrorCode::kInternal, "EVP_PKEY_verify_init failed");
+  }
+  int rc = 0;
+  if (rsa_) {
+    const int padding = sig.sig_alg == alg::kRsaPss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING;
+    if (EVP_PKEY_CTX_set_rsa_padding(ctx.get(), padding) != 1 ||
+        (padding == RSA_PKCS1_PSS_PADDING &&
+         EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_AUTO) != 1)) {
+      return Fail(ErrorCode::kInternal, "cannot set RSA padding");
+    }
+    rc = EVP_PKEY_verify(ctx.get(), sig.rsa.data(), sig.rsa.size(), digest.bytes().data(),
+                         digest.size());
+  } else {
+    // ECDSA: the TPM gives r and s; OpenSSL wants the DER ECDSA-Sig-Value.
+    ECDSA_SIG* es = ECDSA_SIG_new();
+    BIGNUM* r = BN_bin2bn(sig.ecdsa_r.data(), static_cast<int>(sig.ecdsa_r.size()), nullptr);
+    BIGNUM* s = BN_bin2bn(sig.ecdsa_s.data(), static_cast<int>(sig.ecdsa_s.size()), nullptr);
+    unsigned char* der = nullptr;
+    int der_len = -1;
+    if (es != nullptr && r != nullptr && s != nullptr && ECDSA_SIG_set0(es, r, s) == 1) {
+      r = s = nullptr;  // owned by es now
+      der_len = i2d_ECDSA_SIG(es, &der);
+    }
+    BN_free(r);
+    BN_free(s);
+    ECDSA_SIG_free(es);
+    if (der_len <= 0) return Fail(ErrorCode::kInternal, "cannot encode the ECDSA signature");
+    rc = EVP_PKEY_verify(ctx.get(), der, static_cast<std::size_t>(der_len),
+                         digest.bytes().data(), digest.size());
+    OPENSSL_free(der);
+  }
+  if (rc != 1) {
+    return Fail(ErrorCode::kVerificationFailed,
+                fmt::format("the signature does not verify with this {} key", Describe()));
+  }
+  return {};
+}
+
+}  // namespace tc::tpm
