@@ -78,12 +78,48 @@ def seeds():
     yield "truncated.bin", agile[:-7]
 
 
+def tpm2b(b):
+    return struct.pack(">H", len(b)) + b
+
+
+def quote_seeds():
+    """TPM 2.0 Part 2 layouts: TPMS_ATTEST (10.12.12), TPMT_SIGNATURE (11.3.4),
+    TPM2B_PUBLIC (12.2.5); the first byte selects the parser in tpm_quote_fuzz."""
+    sel = struct.pack(">I", 1) + struct.pack(">HB", 0x000B, 3) + bytes([0xFF, 0x04, 0x00])
+    attest = (struct.pack(">IH", 0xFF544347, 0x8018) + tpm2b(b"\x00\x0b" + b"\x5a" * 32)
+              + tpm2b(b"nonce") + struct.pack(">QIIB", 1, 2, 3, 1) + struct.pack(">Q", 7)
+              + sel + tpm2b(hashlib.sha256(b"pcrs").digest()))
+    yield "attest.bin", b"\x00" + attest
+    yield "sig-rsassa.bin", b"\x01" + struct.pack(">HH", 0x0014, 0x000B) + tpm2b(b"\x42" * 256)
+    yield "sig-ecdsa.bin", b"\x01" + struct.pack(">HH", 0x0018, 0x000B) + tpm2b(b"\x01" * 32) + tpm2b(b"\x02" * 32)
+    rsa = (struct.pack(">HHI", 0x0001, 0x000B, 0x00050072) + tpm2b(b"")
+           + struct.pack(">HHH", 0x0010, 0x0014, 0x000B) + struct.pack(">HI", 2048, 0)
+           + tpm2b(b"\xc3" + b"\x11" * 254 + b"\x01"))
+    yield "public-rsa.bin", b"\x02" + tpm2b(rsa)
+    # NIST P-256 generator point: a valid public key.
+    gx = bytes.fromhex("6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296")
+    gy = bytes.fromhex("4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")
+    ecc = (struct.pack(">HHI", 0x0023, 0x000B, 0x00050072) + tpm2b(b"")
+           + struct.pack(">HHHHH", 0x0010, 0x0018, 0x000B, 0x0003, 0x0010) + tpm2b(gx) + tpm2b(gy))
+    yield "public-ecc.bin", b"\x02" + tpm2b(ecc)
+    blob = struct.pack("<I", 1) + struct.pack("<HB", 0x000B, 3) + bytes([3, 0, 0, 0]) + b"\0" * (8 * 15)
+    blob += struct.pack("<I", 1) + struct.pack("<I", 2)
+    for v in (b"\x01" * 32, b"\x02" * 32):
+        blob += struct.pack("<H", 32) + v + b"\0" * 32
+    blob += (struct.pack("<H", 0) + b"\0" * 64) * 6
+    yield "tools-pcr.bin", b"\x03" + blob
+    sig = struct.pack(">HH", 0x0014, 0x000B) + tpm2b(b"\x42" * 256)
+    yield "attest-and-sig.bin", b"\x04" + bytes([len(attest) + 1]) + attest + sig
+
+
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "seeds", "eventlog")
-    os.makedirs(out, exist_ok=True)
-    for name, data in seeds():
-        with open(os.path.join(out, name), "wb") as f:
-            f.write(data)
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "seeds")
+    for target, gen in (("eventlog", seeds), ("tpm_quote", quote_seeds)):
+        out = os.path.join(root, target)
+        os.makedirs(out, exist_ok=True)
+        for name, data in gen():
+            with open(os.path.join(out, name), "wb") as f:
+                f.write(data)
 
 
 if __name__ == "__main__":

@@ -7,14 +7,15 @@
 
 #include "common.h"
 #include "tc/crypto/hash.h"
+#include "checkquote_cmd.h"
 #include "eventlog_cmd.h"
 
 int main(int argc, char** argv) {
   tc::crypto::InitForProcess();
   CLI::App app{
       "trustchain: measure, verify and attest what a virtualization host and its guests run.\n"
-      "Reads TCG firmware event logs; TPM, IMA, whitelist, launch and service commands "
-      "follow."};
+      "Reads TCG firmware event logs and verifies TPM quotes; IMA, whitelist, launch and "
+      "service commands follow."};
   app.name("trustchain");
   app.set_version_flag("--version", "trustchain 0.1.0");
   app.require_subcommand(1);
@@ -23,6 +24,9 @@ int main(int argc, char** argv) {
       "(bad input or usage).\nRun 'trustchain COMMAND --help' for each command.");
   int exit_code = tc::app::kExitOk;
   tc::app::AddEventlogCommands(app, &exit_code);
+  auto* tpm = app.add_subcommand("tpm", "TPM 2.0: quotes and their verification");
+  tpm->require_subcommand(1);
+  tc::app::AddCheckquoteCommand(tpm, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
