@@ -9,6 +9,7 @@
 #include "tc/crypto/hash.h"
 #include "checkquote_cmd.h"
 #include "eventlog_cmd.h"
+#include "tpm_cmd.h"
 
 int main(int argc, char** argv) {
   tc::crypto::InitForProcess();
@@ -24,8 +25,10 @@ int main(int argc, char** argv) {
       "(bad input or usage).\nRun 'trustchain COMMAND --help' for each command.");
   int exit_code = tc::app::kExitOk;
   tc::app::AddEventlogCommands(app, &exit_code);
-  auto* tpm = app.add_subcommand("tpm", "TPM 2.0: quotes and their verification");
+  auto* tpm = app.add_subcommand(
+      "tpm", "TPM 2.0: a real TPM, swtpm or the embedded one (--tpm); quote verification");
   tpm->require_subcommand(1);
+  tc::app::AddTpmDeviceCommands(tpm, &exit_code);
   tc::app::AddCheckquoteCommand(tpm, &exit_code);
   try {
     app.parse(argc, argv);

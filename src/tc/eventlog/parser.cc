@@ -91,6 +91,11 @@ Result<void> EventLog::ParseAll(const ParseOptions& options) {
   while (!in.empty()) {
     const std::size_t offset = in.offset();
     const std::size_t index = events_.size();
+    if (index == kMaxEvents) {
+      return Fail(ErrorCode::kMalformed,
+                  fmt::format("event {} at offset {}: more than {} events", index, offset,
+                              kMaxEvents));
+    }
     if (auto fill = FillByte(*in.Peek(in.remaining()))) {
       AddQuirk(QuirkId::kTrailingPadding, offset, std::nullopt,
                fmt::format("{} bytes of 0x{:02x}", in.remaining(), *fill));

@@ -30,6 +30,9 @@ namespace tc::eventlog {
 inline constexpr std::size_t kMaxLogSize = 256u << 20;       // 256 MiB
 inline constexpr std::size_t kMaxEventDataSize = 16u << 20;  // 16 MiB
 inline constexpr std::uint32_t kMaxSpecIdAlgorithms = 16;
+// Real logs hold hundreds to a few thousand events; this bounds the memory
+// a hostile log of tiny events can make us spend (~200 bytes per event).
+inline constexpr std::size_t kMaxEvents = 1'000'000;
 
 enum class LogFormat {
   kSha1Legacy,   // TCG_PCR_EVENT only (TPM 1.2 style)

@@ -144,6 +144,18 @@ TEST(EventLogParseTest, RejectsAbsurdAlgorithmCount) {
   EXPECT_NE(log.error().message().find("numberOfAlgorithms"), std::string::npos);
 }
 
+TEST(EventLogParseTest, RejectsMoreThanMaxEvents) {
+  // Legacy events with no data are 32 bytes: kMaxEvents + 1 of them.
+  Bytes one = LogBuilder::Legacy().Event(4, ev::kAction, Bytes{}).bytes();
+  Bytes b;
+  b.reserve(one.size() * (kMaxEvents + 1));
+  for (std::size_t i = 0; i <= kMaxEvents; ++i) b.insert(b.end(), one.begin(), one.end());
+  auto log = EventLog::Parse(std::move(b));
+  ASSERT_FALSE(log.has_value());
+  EXPECT_NE(log.error().message().find("more than 1000000 events"), std::string::npos)
+      << log.error().message();
+}
+
 TEST(EventLogParseTest, RejectsPcrIndexOutOfRange) {
   auto log = EventLog::Parse(
       LogBuilder::Agile({HashAlg::kSha256}).Event(24, ev::kAction, "x").bytes());

@@ -8,7 +8,10 @@
 // session is created by the operations here (PCR reads, extends and random
 // bytes use no session or a password session). Errors from the TPM or the
 // TSS stack are kTpm with the call and the decoded response code, e.g.
-// "Esys_PCR_Read: tpm:error(2.0): TPM not initialized".
+// "Esys_PCR_Read: tpm:error(2.0): TPM not initialized". After a transport
+// failure (the TCTI could not send or receive, e.g. swtpm died) ESYS may
+// refuse later calls on the same context ("bad sequence"): open a new
+// EsysTpm rather than retrying on this one.
 // Not thread-safe: one caller at a time.
 
 #include <cstddef>

@@ -35,13 +35,6 @@ constexpr std::size_t kMaxStateFileSize = 16u << 20;
 constexpr std::size_t kHeaderSize = 10;  // tag, size, code (Part 1, 18.3)
 constexpr std::uint8_t kMaxLocality = 4;
 
-// TPM2_Startup(TPM_SU_CLEAR) and TPM2_Shutdown(TPM_SU_CLEAR) (TPM 2.0 Part 3,
-// 9.3 and 9.4): TPM_ST_NO_SESSIONS, size 12, command code, TPM_SU_CLEAR.
-constexpr std::array<std::uint8_t, 12> kStartupClear = {
-    0x80, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x01, 0x44, 0x00, 0x00};
-constexpr std::array<std::uint8_t, 12> kShutdownClear = {
-    0x80, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x01, 0x45, 0x00, 0x00};
-
 // The open embedded TPM. libtpms keeps its TPM in globals and calls back
 // through plain function pointers, so this is a global too, guarded by
 // g_mutex for open and close; while open, only the TCTI's single caller
@@ -198,7 +191,7 @@ Result<std::uint32_t> ResponseCode(std::span<const std::uint8_t> response) {
 
 // Ends the open TPM. Requires g_mutex held and g_embedded set.
 void CloseLocked(bool orderly) {
-  if (orderly) (void)Process(kShutdownClear);
+  if (orderly) (void)Process(kShutdownClearCommand);
   TPMLIB_Terminate();
   std::free(g_embedded->response);
   if (g_embedded->lock_fd >= 0) ::close(g_embedded->lock_fd);  // drops flock
@@ -327,6 +320,7 @@ Result<std::string> PrepareDirectory(const std::string& dir) {
 }  // namespace
 
 Result<TctiPtr> OpenLibtpmsTcti(const std::string& state_dir) {
+  TC_RETURN_IF_ERROR(LoadTss());
   if (state_dir.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "embedded TPM: empty state directory");
   }
@@ -372,7 +366,7 @@ Result<TctiPtr> OpenLibtpmsTcti(const std::string& state_dir) {
   // A restored volatile state is used once: the next open is a power cycle.
   (void)NvramDelete(0, TPM_VOLATILESTATE_NAME, FALSE);
 
-  auto response = Process(kStartupClear);
+  auto response = Process(kStartupClearCommand);
   if (!response.has_value()) {
     CloseLocked(/*orderly=*/false);
     return Fail(std::move(response).error());
@@ -383,7 +377,7 @@ Result<TctiPtr> OpenLibtpmsTcti(const std::string& state_dir) {
     CloseLocked(/*orderly=*/false);
     return Fail(ErrorCode::kTpm,
                 "embedded TPM: TPM2_Startup failed: " +
-                    (rc.has_value() ? std::string(Tss2_RC_Decode(*rc))
+                    (rc.has_value() ? std::string(internal::Tss().Tss2_RC_Decode(*rc))
                                     : rc.error().message()));
   }
 
