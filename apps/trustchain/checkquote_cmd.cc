@@ -54,11 +54,10 @@ Result<Inputs> Load(const Flags& f) {
   if (!f.qualification.empty()) {
     TC_ASSIGN_OR_RETURN(in.expect.nonce, Qualification(f.qualification));
   }
-  if (!f.hash_alg.empty()) {
-    in.expect.hash_alg = crypto::HashAlgFromName(f.hash_alg);
-    if (!in.expect.hash_alg) {
-      return Fail(ErrorCode::kInvalidArgument, "unknown -g/--hash-algorithm " + f.hash_alg);
-    }
+  // As tpm2_checkquote: sha256 unless -g says otherwise.
+  in.expect.hash_alg = crypto::HashAlgFromName(f.hash_alg.empty() ? "sha256" : f.hash_alg);
+  if (!in.expect.hash_alg) {
+    return Fail(ErrorCode::kInvalidArgument, "unknown -g/--hash-algorithm " + f.hash_alg);
   }
   if (!f.pcr_file.empty()) {
     TC_ASSIGN_OR_RETURN(Bytes blob, io::ReadFile(f.pcr_file, kMaxInputSize));
@@ -93,6 +92,9 @@ doc::Value Document(const tpm::QuoteVerdict& v) {
     checks.Push(std::move(e));
   }
   root.Set("checks", std::move(checks));
+  doc::Value skipped = doc::Value::MakeArray();
+  for (const auto& why : v.skipped) skipped.Push(why);
+  root.Set("skipped", std::move(skipped));
   doc::Value a = doc::Value::MakeObject();
   a.Set("magic", fmt::format("0x{:08x}", v.attest.magic));
   a.Set("type", fmt::format("0x{:04x}", v.attest.type));
@@ -115,7 +117,10 @@ std::string Text(const tpm::QuoteVerdict& v) {
     out += fmt::format("{:<4} {:<14} {}\n", c.passed ? "ok" : "FAIL", tpm::QuoteCheckName(c.id),
                        c.detail);
   }
-  out += v.ok() ? "quote verified\n" : "quote REJECTED\n";
+  for (const auto& why : v.skipped) out += fmt::format("{:<4} {}\n", "skip", why);
+  out += v.ok() ? (v.skipped.empty() ? "quote verified\n"
+                                     : "quote verified, with the checks marked skip not made\n")
+                : "quote REJECTED\n";
   return out;
 }
 
@@ -155,11 +160,12 @@ void AddCheckquoteCommand(CLI::App* tpm, int* exit_code) {
   cmd->add_option("-l,--pcr-list", f->pcr_list,
                   "Selection of a raw values file, e.g. sha256:0,1,2,3,4,5,6,7");
   cmd->add_option("--pcrs", f->pcrs_text,
-                  "PCR values as text instead of -f: 'INDEX HEX' lines or tpm2_pcrread YAML");
+                  "Expected PCR values as text instead of -f ('INDEX HEX' lines or "
+                  "tpm2_pcrread YAML): the quote must cover every one of them");
   cmd->add_option("-q,--qualification", f->qualification,
                   "The nonce the verifier sent: hex, or a file holding it");
   cmd->add_option("-g,--hash-algorithm", f->hash_alg,
-                  "Require the signature to use this hash (sha1, sha256, sha384, sha512)");
+                  "The hash the signature must use (default sha256, as tpm2_checkquote)");
   cmd->add_option("-F,--format", f->format,
                   "Output: text (default) or json; tpm2-tools' 'values'/'serialized' are "
                   "accepted and ignored, as tpm2_checkquote ignores them")
@@ -169,9 +175,11 @@ void AddCheckquoteCommand(CLI::App* tpm, int* exit_code) {
       "  trustchain tpm checkquote -u ak.pub -m quote.msg -s quote.sig -f quote.pcrs -q "
       "$NONCE_HEX\n"
       "  trustchain tpm checkquote -u ak.pem -m q.msg -s q.sig --pcrs expected.txt -F json\n"
-      "Exit codes: 0 every check passed, 1 a check failed (stderr names it: signature, nonce,\n"
-      "            pcr-selection, pcr-digest, magic, type, hash-alg), 2 an input could not be\n"
-      "            read or parsed.");
+      "Checks not made for want of input (no -q, no PCR values, a PEM key's attributes)\n"
+      "are listed as skipped.\n"
+      "Exit codes: 0 every check made passed, 1 a check failed (stderr names it: signature,\n"
+      "            nonce, pcr-selection, pcr-digest, ak-attributes, magic, type, hash-alg),\n"
+      "            2 an input could not be read or parsed, or the AK is unusable.");
   cmd->callback([f, exit_code] { *exit_code = Run(*f); });
 }
 

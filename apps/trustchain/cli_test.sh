@@ -33,6 +33,8 @@ if command -v jq >/dev/null; then
   "$tc" eventlog replay --pcrs "$tmp/pcrs" "$seeds/agile-sha1-sha256.bin" >/dev/null; check "own replay matches" 0 $?
   sed -i "1s/ .*/ $(printf '0%.0s' $(seq 64))/" "$tmp/pcrs"
   "$tc" eventlog replay --pcrs "$tmp/pcrs" "$seeds/agile-sha1-sha256.bin" >/dev/null; check "changed PCR exits 1" 1 $?
+else
+  echo "FAIL jq missing (scripts/setup.sh installs it): cannot check the JSON"; fail=1
 fi
 "$tc" eventlog show --format yaml "$seeds/legacy-sha1.bin" | head -1 | grep -q '^---$' || { echo "FAIL yaml"; fail=1; }
 "$tc" eventlog show /nonexistent 2>"$tmp/err"; check "missing file exits 2" 2 $?

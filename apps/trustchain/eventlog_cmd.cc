@@ -71,6 +71,19 @@ Result<Loaded> Load(const EventlogFlags& f) {
   return out;
 }
 
+// 1 when a compared PCR fails, 2 when nothing could be compared.
+int VerdictExit(const eventlog::Verification& v, const char* command) {
+  if (v.mismatches > 0) return kExitFailed;
+  if (v.matches == 0) {
+    std::fprintf(stderr,
+                 "trustchain: %s: the PCR values share no bank and PCR with what this log "
+                 "records; nothing was verified\n",
+                 command);
+    return kExitUndecided;
+  }
+  return kExitOk;
+}
+
 int RunShow(const EventlogFlags& f) {
   auto loaded = Load(f);
   if (!loaded) return ReportError(loaded.error(), "eventlog show");
@@ -83,8 +96,7 @@ int RunShow(const EventlogFlags& f) {
   eventlog::ShowInput in{&loaded->log, verification ? &*verification : nullptr};
   Emit(f.format, f.format == Format::kText ? doc::Value() : eventlog::ShowDocument(in),
        f.format == Format::kText ? eventlog::ShowText(in) : std::string());
-  if (verification && !verification->AllMatch()) return kExitFailed;
-  return kExitOk;
+  return verification ? VerdictExit(*verification, "eventlog show") : kExitOk;
 }
 
 int RunReplay(const EventlogFlags& f) {
@@ -99,16 +111,7 @@ int RunReplay(const EventlogFlags& f) {
   eventlog::ReplayInput in{&loaded->log, &*replay, verification ? &*verification : nullptr};
   Emit(f.format, f.format == Format::kText ? doc::Value() : eventlog::ReplayDocument(in),
        f.format == Format::kText ? eventlog::ReplayText(in) : std::string());
-  if (verification) {
-    if (verification->banks_compared == 0) {
-      std::fprintf(stderr,
-                   "trustchain: eventlog replay: the PCR file has no bank this log "
-                   "records; nothing was compared\n");
-      return kExitUndecided;
-    }
-    if (!verification->AllMatch()) return kExitFailed;
-  }
-  return kExitOk;
+  return verification ? VerdictExit(*verification, "eventlog replay") : kExitOk;
 }
 
 }  // namespace
@@ -128,8 +131,9 @@ void AddEventlogCommands(CLI::App& app, int* exit_code) {
       "Examples:\n"
       "  trustchain eventlog show /sys/kernel/security/tpm0/binary_bios_measurements\n"
       "  trustchain eventlog show log.bin --format json | jq '.events[] | select(.pcr==4)'\n"
-      "Exit codes: 0 parsed (and all PCRs match with --pcrs), 1 a PCR does not match,\n"
-      "            2 the log could not be read or parsed.");
+      "Exit codes: 0 parsed (and, with --pcrs, every compared PCR matches), 1 a PCR does\n"
+      "            not match or a firmware PCR's events are missing, 2 the log could not be\n"
+      "            read or parsed, or --pcrs shares no PCR with the log.");
   show->callback([flags, exit_code] { *exit_code = RunShow(*flags); });
 
   auto* replay = eventlog->add_subcommand(
@@ -142,8 +146,9 @@ void AddEventlogCommands(CLI::App& app, int* exit_code) {
       "Examples:\n"
       "  trustchain eventlog replay log.bin\n"
       "  tpm2_pcrread > pcrs.yaml && trustchain eventlog replay log.bin --pcrs pcrs.yaml\n"
-      "Exit codes: 0 replayed (and every compared PCR matches), 1 a PCR does not match,\n"
-      "            2 the log or PCR file could not be read, or no bank in common.");
+      "Exit codes: 0 replayed (and every compared PCR matches), 1 a PCR does not match or\n"
+      "            a firmware PCR's events are missing, 2 the log or PCR file could not be\n"
+      "            read, or they share no PCR.");
   replay->callback([flags, exit_code] { *exit_code = RunReplay(*flags); });
 }
 

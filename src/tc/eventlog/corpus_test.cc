@@ -190,6 +190,32 @@ TEST(CorpusTest, VmBootsReplayToTheHostReadPcrs) {
   EXPECT_EQ(boots, 4u);
 }
 
+// A log with every event of one firmware PCR cut out still replays the
+// other PCRs correctly; comparing with the TPM's values must catch the cut.
+TEST(CorpusTest, RemovingAFirmwarePcrsEventsIsDetected) {
+  TC_REQUIRE_CORPUS();
+  const fs::path dir = Corpus("vm/baseline-tcg");
+  const Bytes original = ReadBytes(dir / "eventlog.bin");
+  const EventLog log = MustParse(dir / "eventlog.bin");
+  Bytes cut;
+  for (const RawEvent& e : log.events()) {
+    if (e.pcr == 7 && e.index != 0) continue;
+    cut.insert(cut.end(), original.begin() + static_cast<long>(e.offset),
+               original.begin() + static_cast<long>(e.offset + e.size));
+  }
+  auto stripped = EventLog::Parse(cut);
+  ASSERT_TRUE(stripped.has_value());
+  auto replay = Replay(*stripped);
+  auto host = pcr::ParsePcrValues(ReadText(dir / "pcrs-host.txt"));
+  const Verification v = VerifyReplay(*stripped, *replay, *host);
+  EXPECT_FALSE(v.AllMatch());
+  bool flagged = false;
+  for (const PcrCheck& c : v.checks) {
+    if (c.pcr == 7) flagged = c.status == PcrStatus::kEventsMissing;
+  }
+  EXPECT_TRUE(flagged);
+}
+
 bool HasQuirk(const EventLog& log, QuirkId id, std::optional<std::size_t> event = std::nullopt) {
   for (const auto& q : log.quirks()) {
     if (q.id == id && (!event || q.event_index == event)) return true;

@@ -29,6 +29,8 @@ std::optional<Span> VariableData(Span data) {
   return v->data;
 }
 
+constexpr std::string_view kVariableDataOnly = "hash of VariableData only";
+
 struct Candidate {
   std::string_view rule;
   Span bytes;
@@ -47,17 +49,23 @@ std::vector<Candidate> Candidates(const RawEvent& e) {
     case ev::kEfiGptEvent:
     case ev::kEfiGptEvent2:
       return {{"hash of event data", d}};
-    case ev::kEfiVariableDriverConfig:
-    case ev::kEfiVariableBoot:
     case ev::kEfiVariableBoot2:
-    case ev::kEfiVariableAuthority: {
+      return {{"hash of event data", d}};
+    case ev::kEfiVariableDriverConfig:
+    case ev::kEfiVariableBoot: {
       // PFP 10.4.1 says the whole UEFI_VARIABLE_DATA. Real firmware also
-      // hashes only VariableData (EDK2 for Boot#### and BootOrder, TPM 1.2
-      // era firmware for Secure Boot variables), and shim and EDK2 log
-      // authority events one byte longer than what they hash (the size of
-      // the padded C struct). Each form is accepted and named.
+      // hashes only VariableData: EDK2 for Boot#### and BootOrder, TPM 1.2
+      // era firmware for the Secure Boot variables (Lenovo, in the corpus).
+      // Then the name and GUID are not covered: kMatchesPart.
       std::vector<Candidate> c = {{"hash of event data", d}};
-      if (auto v = VariableData(d)) c.push_back({"hash of VariableData", *v});
+      if (auto v = VariableData(d)) c.push_back({kVariableDataOnly, *v});
+      return c;
+    }
+    case ev::kEfiVariableAuthority: {
+      // shim and EDK2 log authority events one byte longer than what they
+      // hash (the size of a padded C struct); the byte left out is padding
+      // after VariableData.
+      std::vector<Candidate> c = {{"hash of event data", d}};
       if (!d.empty()) {
         c.push_back({"hash of event data without its last byte", d.first(d.size() - 1)});
       }
@@ -121,7 +129,9 @@ EventDataCheck CheckEventData(const RawEvent& event) {
       return out;
     }
   }
-  if (checked_any) out.result = DataCheck::kMatches;
+  if (checked_any) {
+    out.result = out.rule == kVariableDataOnly ? DataCheck::kMatchesPart : DataCheck::kMatches;
+  }
   return out;
 }
 

@@ -25,6 +25,9 @@ namespace tc::eventlog {
 enum class DataCheck {
   kNotApplicable,  // the digest covers something other than the data
   kMatches,        // every digest equals the hash of the data (per a rule)
+  kMatchesPart,    // every digest equals the hash of part of the data: an
+                   // EFI variable's VariableData only, so its GUID and name
+                   // are NOT covered and may have been altered
   kMismatch,       // some digest differs from every allowed hash of the data
 };
 

@@ -55,8 +55,14 @@ TEST(CheckEventDataTest, BootVariableMayHashOnlyVariableData) {
   var.push_back(1);
   var.push_back(0);
   auto c = CheckEventData(MakeEvent(1, ev::kEfiVariableBoot, var, Bytes{1, 0}));
-  EXPECT_EQ(c.result, DataCheck::kMatches);
-  EXPECT_EQ(c.rule, "hash of VariableData");
+  // Only VariableData is proven: the name and GUID could be anything.
+  EXPECT_EQ(c.result, DataCheck::kMatchesPart);
+  EXPECT_EQ(c.rule, "hash of VariableData only");
+  // BOOT2 and AUTHORITY never hash VariableData alone.
+  EXPECT_EQ(CheckEventData(MakeEvent(1, ev::kEfiVariableBoot2, var, Bytes{1, 0})).result,
+            DataCheck::kMismatch);
+  EXPECT_EQ(CheckEventData(MakeEvent(7, ev::kEfiVariableAuthority, var, Bytes{1, 0})).result,
+            DataCheck::kMismatch);
   // A digest of anything else is a mismatch, naming the spec's rule.
   auto bad = CheckEventData(MakeEvent(7, ev::kEfiVariableDriverConfig, var, Bytes{2, 0}));
   EXPECT_EQ(bad.result, DataCheck::kMismatch);

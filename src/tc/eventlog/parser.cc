@@ -25,8 +25,8 @@ bool DataEquals(std::span<const std::uint8_t> data, std::string_view s) {
   return data.size() == s.size() && StartsWith(data, s);
 }
 
-// True when every remaining byte equals the first and it is 0xFF or 0x00.
-// Stops at the first differing byte, so a real event costs a few bytes.
+// The fill byte when every remaining byte is 0xFF. Stops at the first other
+// byte, so a real event costs a few bytes.
 std::optional<std::uint8_t> FillByte(std::span<const std::uint8_t> rest) {
   if (rest.empty() || rest[0] != 0xFF) return std::nullopt;
   for (std::uint8_t b : rest) {
@@ -82,8 +82,9 @@ Result<void> EventLog::ParseAll(const ParseOptions& options) {
   ByteReader in(bytes_);
   TC_RETURN_IF_ERROR(ParseHeader(in));
   if (format_ == LogFormat::kCryptoAgile) {
-    if (options.kind == KindHint::kCcel ||
-        (options.kind == KindHint::kAuto && events_[0].pcr != 0)) {
+    const bool looks_like_ccel = events_[0].pcr == 1 && banks_.size() == 1 &&
+                                 banks_[0] == crypto::HashAlg::kSha384;
+    if (options.kind == KindHint::kCcel || (options.kind == KindHint::kAuto && looks_like_ccel)) {
       kind_ = RegisterKind::kTdxMr;
     }
   }

@@ -46,8 +46,9 @@ enum class RegisterKind {
 };
 
 enum class KindHint {
-  kAuto,  // CCEL when the Spec ID header sits in a nonzero index (TDX
-          // firmware logs it in RTMR0's index 1; PFP requires PCR 0)
+  kAuto,  // CCEL when the Spec ID header sits in MR index 1 (TDX firmware
+          // logs it there; PFP requires PCR 0 for a TPM log) and the only
+          // bank is sha384, the TDX measurement registers' hash
   kTpm,
   kCcel,
 };

@@ -101,6 +101,22 @@ TEST(EventLogParseTest, RejectsDataSizeBeyondEnd) {
   EXPECT_NE(log.error().message().find("exceeds the limit"), std::string::npos);
 }
 
+TEST(EventLogParseTest, RejectsDataSizeWithinCapButBeyondTheFile) {
+  Bytes b = LogBuilder::Agile({HashAlg::kSha256}).bytes();
+  PutU32(b, 0);
+  PutU32(b, ev::kAction);
+  PutU32(b, 1);
+  testing::PutU16(b, 0x000B);
+  b.insert(b.end(), 32, 0);
+  PutU32(b, 100);  // 100 bytes announced, 3 present
+  b.insert(b.end(), 3, 'x');
+  auto log = EventLog::Parse(b);
+  ASSERT_FALSE(log.has_value());
+  EXPECT_NE(log.error().message().find("event 1"), std::string::npos);
+  EXPECT_NE(log.error().message().find("runs past the end (3 left)"), std::string::npos)
+      << log.error().message();
+}
+
 TEST(EventLogParseTest, RejectsAbsurdDigestCount) {
   Bytes b = LogBuilder::Agile({HashAlg::kSha256}).bytes();
   PutU32(b, 0);
@@ -261,6 +277,10 @@ TEST(EventLogParseTest, CcelDetectedFromHeaderIndex) {
   ParseOptions tpm;
   tpm.kind = KindHint::kTpm;
   EXPECT_EQ(EventLog::Parse(b, tpm)->register_kind(), RegisterKind::kTpmPcr);
+  // A TPM log cannot turn itself into a CCEL log by its header index alone.
+  Bytes sha256 = LogBuilder::Agile({HashAlg::kSha256}).bytes();
+  sha256[0] = 1;
+  EXPECT_EQ(EventLog::Parse(sha256)->register_kind(), RegisterKind::kTpmPcr);
 }
 
 }  // namespace

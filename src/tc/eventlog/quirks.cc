@@ -13,8 +13,9 @@ namespace {
 // (corpus_test.cc, QuirkCorpusTest) and on a hand-built log (parser_test.cc).
 constexpr std::array<QuirkInfo, 8> kQuirks = {{
     {QuirkId::kTrailingPadding, "trailing-padding",
-     "the log is followed by fill bytes (0xFF or 0x00) up to the size of the "
-     "reserved log area, as TDX CCEL tables and some ACPI TPM2 tables are",
+     "the log is followed by 0xFF fill up to the size of the reserved log area, "
+     "as TDX CCEL tables are (0x00 fill is not taken for padding: zeros parse as "
+     "events, and a legacy log of them replays wrong instead of being cut)",
      "parsing stops at the first fill byte; the fill is not an event"},
     {QuirkId::kPcrIndexAllOnes, "pcr-index-all-ones",
      "an event with PCR index 0xFFFFFFFF, as Windows boot logs use for trust "

@@ -15,7 +15,7 @@
 namespace tc::eventlog {
 
 enum class QuirkId {
-  kTrailingPadding,          // 0xFF (or 0x00) fill after the last event
+  kTrailingPadding,          // 0xFF fill after the last event
   kPcrIndexAllOnes,          // PCR index 0xFFFFFFFF (Windows trust points)
   kSpecIdNotNoAction,        // Spec ID event typed other than EV_NO_ACTION
   kShortPostCode,            // EV_POST_CODE with an unterminated string

@@ -55,7 +55,8 @@ TEST(ReplayTest, PcrIndexAllOnesIsNeverExtended) {
       LogBuilder::Agile({HashAlg::kSha256}).Event(0xFFFFFFFF, ev::kEventTag, "x").bytes());
   auto r = Replay(*log);
   EXPECT_EQ(r->extended_events, 0u);
-  EXPECT_TRUE(r->pcrs.banks[HashAlg::kSha256].empty());
+  ASSERT_EQ(r->pcrs.banks.count(HashAlg::kSha256), 1u);
+  EXPECT_TRUE(r->pcrs.banks.at(HashAlg::kSha256).empty());
 }
 
 TEST(ReplayTest, DrtmPcrsStartAtAllOnes) {
@@ -86,6 +87,32 @@ TEST(VerifyReplayTest, ReportsMatchMismatchAndPcrsOutsideTheLog) {
   EXPECT_FALSE(v.AllMatch());
   ASSERT_EQ(v.verified.size(), 1u);
   EXPECT_EQ(v.verified[0].event->index, 1u);
+}
+
+TEST(VerifyReplayTest, FirmwarePcrWithoutEventsIsAMismatch) {
+  auto log = EventLog::Parse(LogBuilder::Agile({HashAlg::kSha256})
+                                 .Event(0, ev::kSCrtmVersion, "v")
+                                 .bytes());
+  auto r = Replay(*log);
+  pcr::PcrValues reported;
+  reported.banks[HashAlg::kSha256][0] = *r->pcrs.Find(HashAlg::kSha256, 0);
+  reported.banks[HashAlg::kSha256][7] = *crypto::Hash(HashAlg::kSha256, AsBytes("sb"));
+  const Verification v = VerifyReplay(*log, *r, reported);
+  ASSERT_EQ(v.checks.size(), 2u);
+  EXPECT_EQ(v.checks[1].status, PcrStatus::kEventsMissing);
+  EXPECT_EQ(v.mismatches, 1u);
+  EXPECT_FALSE(v.AllMatch());
+}
+
+TEST(VerifyReplayTest, OnlyPcrsOutsideTheLogVerifyNothing) {
+  auto log = EventLog::Parse(LogBuilder::Agile({HashAlg::kSha256}).Event(0, ev::kAction, "v").bytes());
+  auto r = Replay(*log);
+  pcr::PcrValues reported;
+  reported.banks[HashAlg::kSha256][10] = *crypto::Hash(HashAlg::kSha256, AsBytes("ima"));
+  const Verification v = VerifyReplay(*log, *r, reported);
+  EXPECT_EQ(v.mismatches, 0u);
+  EXPECT_EQ(v.matches, 0u);
+  EXPECT_FALSE(v.AllMatch());
 }
 
 TEST(VerifyReplayTest, NoCommonBankComparesNothing) {

@@ -13,6 +13,7 @@ std::string_view DataCheckName(DataCheck c) {
   switch (c) {
     case DataCheck::kNotApplicable: return "not-applicable";
     case DataCheck::kMatches: return "matches";
+    case DataCheck::kMatchesPart: return "matches-part";
     case DataCheck::kMismatch: return "mismatch";
   }
   return "unknown";
@@ -66,6 +67,7 @@ const std::map<const RawEvent*, crypto::HashAlg> VerifiedIndex(const Verificatio
 doc::Value ComparisonDocument(const Verification& v) {
   doc::Value c = doc::Value::MakeObject();
   c.Set("all_match", v.AllMatch());
+  c.Set("matches", v.matches);
   c.Set("mismatches", v.mismatches);
   doc::Value list = doc::Value::MakeArray();
   for (const PcrCheck& k : v.checks) {
@@ -110,16 +112,20 @@ std::string ComparisonText(const Verification& v) {
                            "something this log does not record)\n",
                            crypto::HashAlgName(k.alg), k.pcr, k.reported.Hex());
         break;
+      case PcrStatus::kEventsMissing:
+        out += fmt::format("  {:<7} PCR {:>2}  EVENTS MISSING: reported {}, but the log has "
+                           "no event for this firmware PCR\n",
+                           crypto::HashAlgName(k.alg), k.pcr, k.reported.Hex());
+        break;
     }
   }
+  if (v.matches == 0 && v.mismatches == 0) {
+    return out + "No PCR the log records was reported: nothing was verified.\n";
+  }
   out += v.AllMatch()
-             ? fmt::format("All {} compared PCRs match: the log's digests are what "
-                           "the TPM measured.\n",
-                           v.checks.size() - static_cast<std::size_t>(std::count_if(
-                                                 v.checks.begin(), v.checks.end(),
-                                                 [](const PcrCheck& c) {
-                                                   return c.status == PcrStatus::kNotInLog;
-                                                 })))
+             ? fmt::format("All {} compared PCRs match: for those PCRs the log's "
+                           "digests are what the TPM reported.\n",
+                           v.matches)
              : fmt::format("{} PCR(s) do not match: this log is not what the TPM "
                            "measured (or the PCR values are from another boot).\n",
                            v.mismatches);
@@ -195,8 +201,11 @@ std::string ShowText(const ShowInput& in) {
                          : "");
   out += fmt::format("Note: {}.\n\n", kTrustNote);
 
-  // The digest column shows the strongest bank.
-  const crypto::HashAlg shown = log.banks().back();
+  // The digest column shows the strongest bank (the longest digest).
+  crypto::HashAlg shown = log.banks().front();
+  for (crypto::HashAlg b : log.banks()) {
+    if (crypto::DigestSize(b) > crypto::DigestSize(shown)) shown = b;
+  }
   const auto verified = VerifiedIndex(in.verification);
   const bool proving = in.verification != nullptr;
   out += fmt::format("{:>4} {:>5}  {:<33} {:<16}  {:<4} {}{}\n", "#", "PCR", "TYPE",
@@ -207,6 +216,7 @@ std::string ShowText(const ShowInput& in) {
     std::string_view data_mark;
     switch (CheckEventData(e).result) {
       case DataCheck::kMatches: data_mark = "ok"; break;
+      case DataCheck::kMatchesPart: data_mark = "part"; break;
       case DataCheck::kMismatch: data_mark = "BAD"; break;
       case DataCheck::kNotApplicable: data_mark = "-"; break;
     }
@@ -218,11 +228,12 @@ std::string ShowText(const ShowInput& in) {
                        EventTypeName(e.type), digest, data_mark, pcr_mark,
                        SummarizeEventData(e.type, e.pcr, e.data));
   }
-  out += "\nDATA: ok = the digest is the hash of the data shown, BAD = it is not, "
-         "- = the digest covers something outside the log.\n";
+  out += "\nDATA: ok = the digest is the hash of the data shown, part = of the variable's "
+         "data only (its name and GUID are not covered), BAD = it is not, - = the digest "
+         "covers something outside the log.\n";
   if (proving) {
     out += "PCR: yes = the digest is proven by a matching reported PCR, NO = its PCR "
-           "does not match.\n";
+           "does not match or was not reported.\n";
   }
   if (!log.quirks().empty()) {
     out += fmt::format("\nQuirks ({}; accepted, --strict rejects them):\n", log.quirks().size());

@@ -8,6 +8,7 @@ std::string_view PcrStatusName(PcrStatus s) {
     case PcrStatus::kMismatch: return "mismatch";
     case PcrStatus::kIncomplete: return "incomplete";
     case PcrStatus::kNotInLog: return "not-in-log";
+    case PcrStatus::kEventsMissing: return "events-missing";
   }
   return "unknown";
 }
@@ -26,7 +27,11 @@ Verification VerifyReplay(const EventLog& log, const ReplayResult& replay,
         const crypto::Digest init =
             InitialPcrValue(alg, index, log.register_kind(), log.startup_locality());
         if (!(init == value)) {
-          out.checks.push_back({alg, index, PcrStatus::kNotInLog, init, value});
+          const bool firmware = log.register_kind() == RegisterKind::kTpmPcr && index <= 7;
+          out.checks.push_back(
+              {alg, index, firmware ? PcrStatus::kEventsMissing : PcrStatus::kNotInLog, init,
+               value});
+          if (firmware) ++out.mismatches;
         }
         continue;
       }
@@ -35,6 +40,7 @@ Verification VerifyReplay(const EventLog& log, const ReplayResult& replay,
         status = PcrStatus::kIncomplete;
       }
       if (status != PcrStatus::kMatch) ++out.mismatches;
+      if (status == PcrStatus::kMatch) ++out.matches;
       out.checks.push_back({alg, index, status, r->second, value});
     }
   }

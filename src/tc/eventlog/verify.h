@@ -22,7 +22,11 @@ enum class PcrStatus {
   kMismatch,    // replay differs: the log is not what was measured
   kIncomplete,  // some event lacked this bank's digest: cannot tell
   kNotInLog,    // reported PCR that no event extends, with a non-initial
-                // value: something measured into it is missing from this log
+                // value, outside the firmware PCRs (PCR 10 holds IMA, 8-15
+                // the OS): measured by something else
+  kEventsMissing,  // the same for a firmware PCR (0-7 of a TPM log): every
+                   // one gets at least a separator (PFP 3.3.2), so its events
+                   // were removed from this log
 };
 
 struct PcrCheck {
@@ -43,15 +47,17 @@ struct VerifiedEvent {
 struct Verification {
   std::vector<PcrCheck> checks;  // bank order, then PCR order
   std::vector<VerifiedEvent> verified;
-  std::size_t mismatches = 0;    // kMismatch + kIncomplete
+  std::size_t mismatches = 0;    // kMismatch + kIncomplete + kEventsMissing
+  std::size_t matches = 0;       // kMatch
   std::size_t banks_compared = 0;
-  bool AllMatch() const { return mismatches == 0 && !checks.empty(); }
+  // At least one PCR matched and none failed.
+  bool AllMatch() const { return mismatches == 0 && matches > 0; }
 };
 
 // Compares every PCR of every bank present in both the replay and the
-// reported values; reported PCRs untouched by the log are kNotInLog when
-// they differ from their initial value (kNotInLog does not count as a
-// mismatch: PCR 10 holds IMA, PCRs 11-15 OS measurements).
+// reported values. Reported PCRs untouched by the log that differ from
+// their initial value are kEventsMissing (PCRs 0-7 of a TPM log: a
+// mismatch) or kNotInLog (others: not a mismatch).
 Verification VerifyReplay(const EventLog& log, const ReplayResult& replay,
                           const pcr::PcrValues& reported);
 

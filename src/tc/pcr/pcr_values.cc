@@ -51,6 +51,7 @@ bool IsHexText(std::string_view s) {
 Result<PcrValues> ParsePcrValues(std::string_view text) {
   PcrValues out;
   std::optional<crypto::HashAlg> bank;
+  std::string unknown_bank;  // set after a header naming a bank we lack
   std::uint32_t next_bare = 0;
   std::size_t line_no = 0;
   while (!text.empty()) {
@@ -87,15 +88,27 @@ Result<PcrValues> ParsePcrValues(std::string_view text) {
       index = ParseIndex(key);
       if (!index) {
         // A bank header ("sha256:"), a container ("pcrs:"), or another
-        // tool's note ("pcrread: tsspcrread -halg sha1").
+        // tool's note ("pcrread: tsspcrread -halg sha1"). A keyed digest
+        // ("PCR7: 0x...") is not silently dropped.
         if (value.empty()) {
-          if (auto alg = crypto::HashAlgFromName(key)) {
+          const auto alg = crypto::HashAlgFromName(key);
+          if (alg) {
             bank = alg;
+            unknown_bank.clear();
             next_bare = 0;
+          } else if (key != "pcrs") {
+            bank.reset();
+            unknown_bank = std::string(key);
           }
+        } else if (IsHexText(value) && value.size() >= 40) {
+          return fail("'" + std::string(key.substr(0, 40)) + "' is not a PCR index");
         }
         continue;
       }
+    }
+    if (!unknown_bank.empty()) {
+      return fail("values under bank '" + unknown_bank.substr(0, 40) +
+                  "', which trustchain does not support");
     }
     if (*index >= kNumPcrs) {
       return fail(fmt::format("PCR index {} is not below {}", *index, kNumPcrs));

@@ -31,8 +31,9 @@ struct PcrValues {
 // Without a header the bank is inferred from the digest length (32 bytes is
 // sha256). Blank lines, "#" comments, "---" and non-numeric "key: text"
 // lines (tsspcrread's header) are skipped. An index >= 24, a digest whose
-// length does not fit its bank, or a PCR given twice with different values
-// fails with kInvalidArgument naming the line.
+// length does not fit its bank, a PCR given twice with different values,
+// values under an unknown bank header ("sha3_256:") or a digest under a
+// non-numeric key ("PCR7: 0x...") fail with kInvalidArgument naming the line.
 [[nodiscard]] Result<PcrValues> ParsePcrValues(std::string_view text);
 
 struct PcrComparison {

@@ -46,6 +46,19 @@ TEST(ParsePcrValuesTest, ErrorsNameTheLine) {
                               std::string(40, '0')).has_value());
 }
 
+TEST(ParsePcrValuesTest, UnknownBankAndKeyedDigestsAreErrorsNotDrops) {
+  auto v = ParsePcrValues(std::string("sha256:\n  0 : 0x") + kSha256A + "\nsha3_256:\n  1 : 0x" +
+                          kSha256A + "\n");
+  ASSERT_FALSE(v.has_value());
+  EXPECT_NE(v.error().message().find("line 4"), std::string::npos) << v.error().message();
+  EXPECT_NE(v.error().message().find("sha3_256"), std::string::npos);
+  auto keyed = ParsePcrValues(std::string("PCR7: ") + kSha256A + "\n");
+  ASSERT_FALSE(keyed.has_value());
+  EXPECT_NE(keyed.error().message().find("'PCR7' is not a PCR index"), std::string::npos);
+  // The tpm2_eventlog container header is still fine.
+  EXPECT_TRUE(ParsePcrValues(std::string("pcrs:\n  sha256:\n    0 : 0x") + kSha256A).has_value());
+}
+
 TEST(CompareTest, ReportsOnlyCommonPcrs) {
   auto a = *ParsePcrValues(std::string("0 ") + kSha1A + "\n1 " + kSha1A);
   auto b = *ParsePcrValues(std::string("0 ") + kSha1A + "\n2 " + kSha1A);

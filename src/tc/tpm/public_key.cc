@@ -55,9 +55,34 @@ Result<EVP_PKEY*> FromData(const char* type, OSSL_PARAM_BLD* bld) {
   return pkey;
 }
 
+constexpr std::size_t kMinRsaBits = 2048;
+
+// The exponent and size rules of the class comment.
+Result<void> CheckRsa(std::size_t modulus_bits, const BIGNUM* e) {
+  if (modulus_bits < kMinRsaBits || modulus_bits > 8 * kMaxRsaKeyBytes) {
+    return Fail(ErrorCode::kUnsupported,
+                fmt::format("RSA key of {} bits (2048 to 4096 are accepted)", modulus_bits));
+  }
+  if (BN_is_odd(e) == 0 || BN_cmp(e, BN_value_one()) <= 0 || BN_num_bits(e) < 2) {
+    return Fail(ErrorCode::kUnsupported,
+                "RSA public exponent is not an odd number of at least 3: anyone could forge "
+                "signatures for this key");
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<PublicKey> PublicKey::FromPublicArea(const PublicArea& area) {
+  if (area.type == alg::kRsa) {
+    // Part 2, 12.2.3.5: keyBits is the modulus size; the modulus must use it.
+    const std::size_t bits = area.rsa_modulus.size() * 8;
+    if (area.rsa_modulus.empty() || area.rsa_modulus[0] < 0x80 || bits != area.rsa_key_bits) {
+      return Fail(ErrorCode::kMalformed,
+                  fmt::format("RSA modulus of {} bytes does not have keyBits {}",
+                              area.rsa_modulus.size(), area.rsa_key_bits));
+    }
+  }
   OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
   if (bld == nullptr) return Fail(ErrorCode::kInternal, "OSSL_PARAM_BLD_new failed");
   PublicKey key;
@@ -66,10 +91,17 @@ Result<PublicKey> PublicKey::FromPublicArea(const PublicArea& area) {
     BIGNUM* n = BN_bin2bn(area.rsa_modulus.data(), static_cast<int>(area.rsa_modulus.size()), nullptr);
     BIGNUM* e = BN_new();
     // Part 2, 12.2.3.5: an exponent of zero means 2^16 + 1.
-    BN_set_word(e, area.rsa_exponent == 0 ? 65537 : area.rsa_exponent);
-    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n);
-    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
-    pkey = FromData("RSA", bld);
+    if (n == nullptr || e == nullptr ||
+        BN_set_word(e, area.rsa_exponent == 0 ? 65537 : area.rsa_exponent) != 1) {
+      pkey = Fail(ErrorCode::kInternal, "BIGNUM allocation failed");
+    } else if (auto ok = CheckRsa(area.rsa_modulus.size() * 8, e); !ok) {
+      pkey = Fail(std::move(ok).error());
+    } else if (OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) != 1 ||
+               OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1) {
+      pkey = Fail(ErrorCode::kInternal, "OSSL_PARAM_BLD_push_BN failed");
+    } else {
+      pkey = FromData("RSA", bld);
+    }
     BN_free(n);
     BN_free(e);
     key.rsa_ = true;
@@ -96,9 +128,13 @@ Result<PublicKey> PublicKey::FromPublicArea(const PublicArea& area) {
               point.begin() + static_cast<long>(1 + curve->bytes - area.ecc_x.size()));
     std::copy(area.ecc_y.begin(), area.ecc_y.end(),
               point.begin() + static_cast<long>(1 + 2 * curve->bytes - area.ecc_y.size()));
-    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, curve->group, 0);
-    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size());
-    pkey = FromData("EC", bld);
+    if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, curve->group, 0) != 1 ||
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                         point.size()) != 1) {
+      pkey = Fail(ErrorCode::kInternal, "OSSL_PARAM_BLD push failed");
+    } else {
+      pkey = FromData("EC", bld);  // also checks that the point is on the curve
+    }
     key.bits_ = static_cast<int>(curve->bytes * 8);
   }
   OSSL_PARAM_BLD_free(bld);
@@ -124,6 +160,33 @@ Result<PublicKey> PublicKey::FromPem(std::string_view pem) {
   }
   key.rsa_ = id == EVP_PKEY_RSA;
   key.bits_ = EVP_PKEY_get_bits(pkey);
+  if (key.rsa_) {
+    BIGNUM* e = nullptr;
+    Result<void> ok = Fail(ErrorCode::kMalformed, "RSA key without an exponent");
+    if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) == 1) {
+      ok = CheckRsa(static_cast<std::size_t>(key.bits_), e);
+    }
+    BN_free(e);
+    if (!ok) {
+      EVP_PKEY_free(pkey);
+      return Fail(std::move(ok).error());
+    }
+  } else {
+    char group[32] = {};
+    std::size_t len = 0;
+    const bool nist = EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
+                                                     sizeof group, &len) == 1 &&
+                      (std::string_view(group) == "prime256v1" ||
+                       std::string_view(group) == "secp384r1" ||
+                       std::string_view(group) == "secp521r1" ||
+                       std::string_view(group) == "P-256" || std::string_view(group) == "P-384" ||
+                       std::string_view(group) == "P-521");
+    if (!nist) {
+      EVP_PKEY_free(pkey);
+      return Fail(ErrorCode::kUnsupported,
+                  "EC key not on NIST P-256, P-384 or P-521 (the curves TPMs use)");
+    }
+  }
   auto impl = std::make_shared<Impl>();
   impl->pkey = pkey;
   key.impl_ = std::move(impl);
@@ -153,12 +216,24 @@ Result<void> PublicKey::Verify(std::span<const std::uint8_t> message,
                 fmt::format("the signature is {} but the key is {}", rsa_sig ? "RSA" : "ECDSA",
                             Describe()));
   }
+  // A TPM signs with the scheme its key fixes (Part 3, 20.2.1); anything
+  // else did not come from that key's TPM object.
+  if (area_ && area_->scheme != alg::kNull &&
+      (area_->scheme != sig.sig_alg || area_->scheme_hash != sig.hash)) {
+    return Fail(ErrorCode::kVerificationFailed,
+                fmt::format("the AK fixes scheme 0x{:04x} with {} but the signature uses "
+                            "0x{:04x} with {}",
+                            area_->scheme,
+                            area_->scheme_hash ? crypto::HashAlgName(*area_->scheme_hash) : "-",
+                            sig.sig_alg, crypto::HashAlgName(sig.hash)));
+  }
   const EVP_MD* md = Md(sig.hash);
   if (md == nullptr) {
     return Fail(ErrorCode::kUnsupported,
                 fmt::format("signatures with {} are not checked", crypto::HashAlgName(sig.hash)));
   }
   TC_ASSIGN_OR_RETURN(const crypto::Digest digest, crypto::Hash(sig.hash, message));
+  TC_CHECK(impl_ != nullptr);
   CtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, impl_->pkey, nullptr));
   if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
       EVP_PKEY_CTX_set_signature_md(ctx.get(), md) != 1) {

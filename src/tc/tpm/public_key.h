@@ -17,15 +17,19 @@ namespace tc::tpm {
 
 class PublicKey {
  public:
-  // RSA (any size up to 4096 bits) or ECC on NIST P-256/P-384/P-521.
+  // RSA of 2048 to 4096 bits with an odd public exponent of at least 3
+  // (keyBits must match the modulus), or ECC on NIST P-256/P-384/P-521.
+  // Anything weaker is refused with kUnsupported: a verifier must not accept
+  // a key that anyone can forge signatures for (e = 1, a tiny modulus).
   [[nodiscard]] static Result<PublicKey> FromPublicArea(const PublicArea& area);
   [[nodiscard]] static Result<PublicKey> FromPem(std::string_view pem);
   // A file's content: PEM when it starts with "-----BEGIN", else TPM2B_PUBLIC.
   [[nodiscard]] static Result<PublicKey> Load(std::span<const std::uint8_t> bytes);
 
   // Checks `sig` over `message` (the signed TPMS_ATTEST bytes). Fails with
-  // kVerificationFailed when the signature is wrong or its scheme does not
-  // fit the key, kUnsupported for schemes we do not check.
+  // kVerificationFailed when the signature is wrong, its scheme does not
+  // fit the key, or the key fixes a scheme or hash the signature does not
+  // use; kUnsupported for schemes we do not check.
   [[nodiscard]] Result<void> Verify(std::span<const std::uint8_t> message,
                                     const Signature& sig) const;
 
@@ -36,6 +40,7 @@ class PublicKey {
   std::string Describe() const;
 
  private:
+  PublicKey() = default;
   struct Impl;
   std::shared_ptr<const Impl> impl_;
   std::optional<PublicArea> area_;

@@ -10,6 +10,7 @@ std::string_view QuoteCheckName(QuoteCheckId id) {
   switch (id) {
     case QuoteCheckId::kMagic: return "magic";
     case QuoteCheckId::kType: return "type";
+    case QuoteCheckId::kAkAttributes: return "ak-attributes";
     case QuoteCheckId::kHashAlg: return "hash-alg";
     case QuoteCheckId::kSignature: return "signature";
     case QuoteCheckId::kNonce: return "nonce";
@@ -75,6 +76,21 @@ Result<QuoteVerdict> VerifyQuote(std::span<const std::uint8_t> attest_bytes,
       a.type == kStAttestQuote
           ? "TPM_ST_ATTEST_QUOTE"
           : fmt::format("type 0x{:04x} is not TPM_ST_ATTEST_QUOTE 0x8018", a.type));
+  if (const auto& area = ak.area()) {
+    // TPMA_OBJECT (Part 2, 8.3): fixedTPM bit 1, restricted bit 16, sign bit 18.
+    const bool fixed_tpm = (area->object_attributes & (1u << 1)) != 0;
+    const bool good = area->restricted() && area->sign() && fixed_tpm;
+    add(QuoteCheckId::kAkAttributes, good,
+        good ? "restricted, sign, fixedTPM"
+             : fmt::format("the AK's attributes 0x{:08x} lack {}{}{}: such a key can sign "
+                           "a forged TPMS_ATTEST",
+                           area->object_attributes, area->restricted() ? "" : "restricted ",
+                           area->sign() ? "" : "sign ", fixed_tpm ? "" : "fixedTPM"));
+  } else {
+    v.skipped.push_back(
+        "ak-attributes: a PEM key carries no TPM attributes; check that the AK is a "
+        "restricted signing key where it was registered");
+  }
   if (expect.hash_alg) {
     add(QuoteCheckId::kHashAlg, v.signature.hash == *expect.hash_alg,
         fmt::format("signed with {}, required {}", crypto::HashAlgName(v.signature.hash),
@@ -91,6 +107,12 @@ Result<QuoteVerdict> VerifyQuote(std::span<const std::uint8_t> attest_bytes,
                                                                    : "RSASSA",
                              crypto::HashAlgName(v.signature.hash), ak.Describe())
                : verified.error().message() + " (another AK, or altered bytes)");
+  if (!expect.nonce) {
+    v.skipped.push_back("nonce: no nonce given (-q): a replayed quote would pass");
+  }
+  if (expect.pcr_values == nullptr) {
+    v.skipped.push_back("pcr-digest: no PCR values given (-f or --pcrs): any PCR state passes");
+  }
   if (expect.nonce) {
     const bool same = a.extra_data == *expect.nonce;
     add(QuoteCheckId::kNonce, same,
@@ -98,13 +120,40 @@ Result<QuoteVerdict> VerifyQuote(std::span<const std::uint8_t> attest_bytes,
              : fmt::format("extraData {} is not the nonce {}: a replayed or foreign quote",
                            Printable(a.extra_data), Printable(*expect.nonce)));
   }
-  if (a.type == kStAttestQuote && expect.pcr_selection) {
-    const bool same = a.quote_selection == *expect.pcr_selection;
-    add(QuoteCheckId::kPcrSelection, same,
-        same ? PcrSelectionText(a.quote_selection)
-             : fmt::format("the quote covers {}, the PCR values are for {}",
-                           PcrSelectionText(a.quote_selection),
-                           PcrSelectionText(*expect.pcr_selection)));
+  if (a.type == kStAttestQuote && (expect.pcr_selection || expect.pcr_values != nullptr)) {
+    std::string why;
+    std::size_t quoted = 0;
+    for (const auto& b : a.quote_selection) quoted += b.pcrs.size();
+    if (quoted == 0) {
+      why = "the quote covers no PCR";
+    } else if (expect.pcr_selection) {
+      if (a.quote_selection != *expect.pcr_selection) {
+        why = fmt::format("the quote covers {}, the PCR values are for {}",
+                          PcrSelectionText(a.quote_selection),
+                          PcrSelectionText(*expect.pcr_selection));
+      }
+    } else {
+      // Every PCR the verifier gave a value for must be quoted.
+      for (const auto& [alg, values] : expect.pcr_values->banks) {
+        for (const auto& [index, digest] : values) {
+          bool found = false;
+          for (const auto& b : a.quote_selection) {
+            if (b.alg == alg &&
+                std::find(b.pcrs.begin(), b.pcrs.end(), index) != b.pcrs.end()) {
+              found = true;
+            }
+          }
+          if (!found && why.empty()) {
+            why = fmt::format("the quote covers {} but not {} PCR {}, which the given "
+                              "values expect",
+                              PcrSelectionText(a.quote_selection), crypto::HashAlgName(alg),
+                              index);
+          }
+        }
+      }
+    }
+    add(QuoteCheckId::kPcrSelection, why.empty(),
+        why.empty() ? PcrSelectionText(a.quote_selection) : why);
   }
   if (a.type == kStAttestQuote && expect.pcr_values != nullptr) {
     std::string missing;
@@ -198,7 +247,12 @@ Result<ToolsPcrFile> ParseToolsPcrFile(std::span<const std::uint8_t> bytes) {
                       fmt::format("value {} has {} bytes, not a {} digest", next,
                                   digests[next].size(), crypto::HashAlgName(b.alg)));
         }
-        f.values.banks[b.alg].emplace(pcr, crypto::Digest(b.alg, digests[next].bytes()));
+        if (!f.values.banks[b.alg].emplace(pcr, crypto::Digest(b.alg, digests[next].bytes()))
+                 .second) {
+          return Fail(ErrorCode::kMalformed,
+                      fmt::format("the selection lists {} PCR {} twice",
+                                  crypto::HashAlgName(b.alg), pcr));
+        }
         ++next;
       }
     }
@@ -226,7 +280,11 @@ Result<ToolsPcrFile> ParseToolsPcrValues(std::span<const std::uint8_t> bytes,
                     fmt::format("PCR values file: {} bytes do not hold the values of {}",
                                 bytes.size(), PcrSelectionText(selection)));
       }
-      f.values.banks[b.alg].emplace(pcr, crypto::Digest(b.alg, *d));
+      if (!f.values.banks[b.alg].emplace(pcr, crypto::Digest(b.alg, *d)).second) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    fmt::format("PCR selection lists {} PCR {} twice", crypto::HashAlgName(b.alg),
+                                pcr));
+      }
     }
   }
   if (!in.empty()) {

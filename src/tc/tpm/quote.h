@@ -25,15 +25,18 @@ namespace tc::tpm {
 enum class QuoteCheckId {
   kMagic,         // TPMS_ATTEST.magic is TPM_GENERATED_VALUE
   kType,          // TPMS_ATTEST.type is TPM_ST_ATTEST_QUOTE
+  kAkAttributes,  // the AK is a restricted signing key that never left its
+                  // TPM (only then does the magic prove the TPM made the
+                  // bytes: TPM 2.0 Part 1, 36.2)
   kHashAlg,       // the signature's hash is the one the caller requires
-  kSignature,     // the AK signed these bytes
+  kSignature,     // the AK signed these bytes, with the AK's own scheme
   kNonce,         // extraData equals the nonce the verifier sent
   kPcrSelection,  // the quoted PCR selection is the one the values are for
   kPcrDigest,     // pcrDigest is the hash of the given PCR values
 };
 
-// "magic", "type", "hash-alg", "signature", "nonce", "pcr-selection",
-// "pcr-digest".
+// "magic", "type", "ak-attributes", "hash-alg", "signature", "nonce",
+// "pcr-selection", "pcr-digest".
 std::string_view QuoteCheckName(QuoteCheckId id);
 
 struct QuoteCheck {
@@ -48,10 +51,14 @@ struct QuoteExpectations {
   std::optional<crypto::HashAlg> hash_alg;
   // When set, the quote's pcrDigest must be the hash (with the signature's
   // hash algorithm, Part 3, 18.4.2) of these values, taken in the quoted
-  // selection's order; every quoted PCR must have a value.
+  // selection's order; every quoted PCR must have a value. Not owned; must
+  // outlive the call.
   const pcr::PcrValues* pcr_values = nullptr;
   // When set, the quoted selection must equal it exactly (a tpm2-tools PCR
-  // file carries the selection its values are for).
+  // file carries the selection its values are for). When unset but
+  // pcr_values is set, the quote must cover every PCR in pcr_values: a
+  // quote that leaves out a PCR the verifier gave a value for fails
+  // pcr-selection. Either way an empty quoted selection fails.
   std::optional<PcrSelectionList> pcr_selection;
 };
 
@@ -59,6 +66,9 @@ struct QuoteVerdict {
   Attest attest;
   Signature signature;
   std::vector<QuoteCheck> checks;  // in QuoteCheckId order; skipped ones absent
+  // Checks not made, with why ("nonce: no nonce given: a replayed quote
+  // would pass"). A verdict with skipped checks proves less; callers show it.
+  std::vector<std::string> skipped;
 
   bool ok() const;
   // The first failed check, or nullptr.

@@ -76,7 +76,8 @@ TEST_P(QuoteTest, GoodQuotePassesEveryCheck) {
   auto v = VerifyQuote(c.attest, c.sig, c.ak, Expect(c, values));
   ASSERT_TRUE(v.has_value()) << v.error().message();
   EXPECT_TRUE(v->ok()) << FailedCheck(v);
-  EXPECT_EQ(v->checks.size(), 6u);
+  EXPECT_EQ(v->checks.size(), 7u);
+  EXPECT_TRUE(v->skipped.empty());
 }
 
 TEST_P(QuoteTest, PemKeyWorksToo) {
@@ -87,6 +88,58 @@ TEST_P(QuoteTest, PemKeyWorksToo) {
   auto v = VerifyQuote(c.attest, c.sig, *ak, {});
   ASSERT_TRUE(v.has_value());
   EXPECT_TRUE(v->ok());
+  // A PEM key has no TPM attributes, and nothing else was asked: the
+  // verdict says what it did not check.
+  ASSERT_EQ(v->skipped.size(), 3u);
+  EXPECT_EQ(v->skipped[0].rfind("ak-attributes", 0), 0u);
+  EXPECT_EQ(v->skipped[1].rfind("nonce", 0), 0u);
+  EXPECT_EQ(v->skipped[2].rfind("pcr-digest", 0), 0u);
+}
+
+TEST_P(QuoteTest, ValuesMustAllBeQuotedWhenNoSelectionIsGiven) {
+  Case c = MakeCase();
+  pcr::PcrValues values = ValuesOf(c.parts);
+  values.banks[HashAlg::kSha256].emplace(14, crypto::Digest(HashAlg::kSha256));
+  QuoteExpectations e;
+  e.nonce = c.parts.nonce;
+  e.pcr_values = &values;  // no pcr_selection: --pcrs mode
+  auto v = VerifyQuote(c.attest, c.sig, c.ak, e);
+  EXPECT_EQ(FailedCheck(v), "pcr-selection");
+  EXPECT_NE(v->first_failure()->detail.find("not sha256 PCR 14"), std::string::npos);
+}
+
+TEST_P(QuoteTest, EmptyQuotedSelectionFailsWhenPcrsAreExpected) {
+  Case c = MakeCase();
+  QuoteParts empty = c.parts;
+  empty.selection.clear();
+  empty.values.clear();
+  const Bytes attest = MakeAttest(empty);
+  const Bytes sig = c.key.Sign(attest);
+  const pcr::PcrValues values = ValuesOf(c.parts);
+  QuoteExpectations e;
+  e.pcr_values = &values;
+  EXPECT_EQ(FailedCheck(VerifyQuote(attest, sig, c.ak, e)), "pcr-selection");
+}
+
+TEST_P(QuoteTest, UnrestrictedAkFailsAkAttributes) {
+  Case c = MakeCase();
+  Bytes pub = c.key.Public2b();
+  pub[2 + 2 + 2 + 1] &= static_cast<std::uint8_t>(~0x01);  // clear TPMA_OBJECT.restricted (bit 16)
+  auto ak = PublicKey::Load(pub);
+  ASSERT_TRUE(ak.has_value()) << ak.error().message();
+  EXPECT_EQ(FailedCheck(VerifyQuote(c.attest, c.sig, *ak, {})), "ak-attributes");
+}
+
+TEST_P(QuoteTest, SignatureWithAnotherSchemeHashThanTheAkFixesFails) {
+  Case c = MakeCase();
+  const Bytes sig384 = c.key.Sign(c.attest, HashAlg::kSha384);
+  auto v = VerifyQuote(c.attest, sig384, c.ak, {});
+  EXPECT_EQ(FailedCheck(v), "signature");
+  EXPECT_NE(v->first_failure()->detail.find("fixes scheme"), std::string::npos);
+  // With a PEM key (no fixed scheme) the sha384 signature verifies, and the
+  // PCR digest is then taken with sha384 (Part 3, 18.4.2).
+  auto pem = PublicKey::Load(AsBytes(c.key.Pem()));
+  EXPECT_TRUE(VerifyQuote(c.attest, sig384, *pem, {})->ok());
 }
 
 TEST_P(QuoteTest, WrongNonceIsRejectedForItsReason) {
@@ -162,6 +215,26 @@ TEST_P(QuoteTest, WrongMagicAndSelectionAreRejected) {
 
 INSTANTIATE_TEST_SUITE_P(RsaAndEcdsa, QuoteTest, ::testing::Values(true, false),
                          [](const auto& p) { return p.param ? "Rsa2048" : "EccP256"; });
+
+TEST(QuoteKeyTest, ForgeableRsaKeysAreRefused) {
+  TestKey key = TestKey::Rsa2048();
+  Bytes pub = key.Public2b();
+  // TPM2B size, type, nameAlg, attributes, authPolicy, symmetric, scheme+hash,
+  // keyBits: the exponent follows at offset 20.
+  const std::size_t exponent_at = 2 + 2 + 2 + 4 + 2 + 2 + 4 + 2;
+  Bytes e1 = pub;
+  e1[exponent_at + 3] = 1;
+  auto k1 = PublicKey::Load(e1);
+  ASSERT_FALSE(k1.has_value());
+  EXPECT_EQ(k1.error().code(), ErrorCode::kUnsupported);
+  Bytes even = pub;
+  even[exponent_at + 3] = 4;
+  EXPECT_FALSE(PublicKey::Load(even).has_value());
+  Bytes bits = pub;
+  bits[exponent_at - 2] = 0x04;  // keyBits 1024 with a 2048-bit modulus
+  bits[exponent_at - 1] = 0x00;
+  EXPECT_EQ(PublicKey::Load(bits).error().code(), ErrorCode::kMalformed);
+}
 
 TEST(QuoteKeyTest, RsaSignatureAgainstEccKeyFailsCleanly) {
   Case rsa = Make(TestKey::Rsa2048());
@@ -242,6 +315,7 @@ TEST_F(GenDataQuoteTest, TamperedQuoteFailsOnThePcrDigestAgainstTheGoodValues) {
   const auto bad = ParseToolsPcrFile(Read("quote_tamper_100_pcr.bin"));
   ASSERT_TRUE(good.has_value() && bad.has_value());
   auto ak = PublicKey::Load(Read("quote_tamper_100_ak_tpm2b.bin"));
+  ASSERT_TRUE(ak.has_value()) << ak.error().message();
   QuoteExpectations e;
   e.nonce = Nonce();
   e.pcr_values = &good->values;  // what the verifier expects
@@ -254,7 +328,9 @@ TEST_F(GenDataQuoteTest, TamperedQuoteFailsOnThePcrDigestAgainstTheGoodValues) {
   e.pcr_values = &bad->values;
   EXPECT_TRUE(VerifyQuote(Read("quote_tamper_100_attest.bin"), Read("quote_tamper_100_sig.bin"), *ak, e)->ok());
   for (const auto& [index, d] : good->values.banks.at(HashAlg::kSha256)) {
-    EXPECT_EQ(d == *bad->values.Find(HashAlg::kSha256, index), index != 10) << index;
+    const crypto::Digest* other = bad->values.Find(HashAlg::kSha256, index);
+    ASSERT_NE(other, nullptr) << index;
+    EXPECT_EQ(d == *other, index != 10) << index;
   }
 }
 

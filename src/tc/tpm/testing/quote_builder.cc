@@ -7,6 +7,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <string>
+
 namespace tc::tpm::testing {
 
 void PutU16Be(Bytes& b, std::uint16_t v) {
@@ -84,10 +86,12 @@ std::string TestKey::Pem() const {
   return s;
 }
 
-Bytes TestKey::Sign(const Bytes& message) const {
+Bytes TestKey::Sign(const Bytes& message, crypto::HashAlg hash) const {
   auto* k = static_cast<EVP_PKEY*>(pkey_);
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, k);
+  EVP_DigestSignInit(ctx, nullptr,
+                     EVP_get_digestbyname(std::string(crypto::HashAlgName(hash)).c_str()),
+                     nullptr, k);
   std::size_t len = 0;
   EVP_DigestSign(ctx, nullptr, &len, message.data(), message.size());
   Bytes sig(len);
@@ -96,7 +100,7 @@ Bytes TestKey::Sign(const Bytes& message) const {
   EVP_MD_CTX_free(ctx);
   Bytes out;
   PutU16Be(out, rsa_ ? alg::kRsaSsa : alg::kEcdsa);
-  PutU16Be(out, 0x000B);
+  PutU16Be(out, static_cast<std::uint16_t>(hash));
   if (rsa_) {
     Put2b(out, sig);
   } else {

@@ -26,8 +26,8 @@ class TestKey {
   // TPM2B_PUBLIC of a restricted signing key (RSASSA or ECDSA, sha256).
   Bytes Public2b() const;
   std::string Pem() const;
-  // TPMT_SIGNATURE over `message` with sha256.
-  Bytes Sign(const Bytes& message) const;
+  // TPMT_SIGNATURE over `message` (RSASSA or ECDSA) with `hash`.
+  Bytes Sign(const Bytes& message, crypto::HashAlg hash = crypto::HashAlg::kSha256) const;
   bool rsa() const { return rsa_; }
 
  private:
