@@ -10,6 +10,8 @@
 #include "checkquote_cmd.h"
 #include "eventlog_cmd.h"
 #include "tpm_cmd.h"
+#include "tpm_key_cmd.h"
+#include "tpm_nv_cmd.h"
 
 int main(int argc, char** argv) {
   tc::crypto::InitForProcess();
@@ -26,9 +28,13 @@ int main(int argc, char** argv) {
   int exit_code = tc::app::kExitOk;
   tc::app::AddEventlogCommands(app, &exit_code);
   auto* tpm = app.add_subcommand(
-      "tpm", "TPM 2.0: a real TPM, swtpm or the embedded one (--tpm); quote verification");
+      "tpm",
+      "TPM 2.0 (a real TPM, swtpm or the embedded one: --tpm): PCRs, keys, quotes, NV, "
+      "sealing; and quote verification");
   tpm->require_subcommand(1);
   tc::app::AddTpmDeviceCommands(tpm, &exit_code);
+  tc::app::AddTpmKeyCommands(tpm, &exit_code);
+  tc::app::AddTpmNvCommands(tpm, &exit_code);
   tc::app::AddCheckquoteCommand(tpm, &exit_code);
   try {
     app.parse(argc, argv);

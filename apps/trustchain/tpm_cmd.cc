@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "common.h"
+#include "tpm_flags.h"
 #include "tc/crypto/hash.h"
 #include "tc/pcr/pcr_values.h"
 #include "tc/tpm/esys/esys_tpm.h"
@@ -27,28 +28,7 @@ constexpr std::string_view kExitCodes =
     "Exit codes: 0 success, 2 error (bad arguments, or the TPM could not be opened or "
     "refused).";
 
-struct TpmFlags {
-  std::string tpm;
-  Format format = Format::kText;
-};
-
-void AddTpmFlags(CLI::App* cmd, TpmFlags* f) {
-  cmd->add_option("--tpm", f->tpm,
-                  "TPM to use: device:PATH, swtpm:host=HOST,port=PORT, "
-                  "mssim:host=HOST,port=PORT or embedded:DIR. Default: $TRUSTCHAIN_TPM, else "
-                  "device:/dev/tpmrm0 if present, else an embedded TPM with its state in "
-                  "$XDG_STATE_HOME/trustchain/tpm (~/.local/state/trustchain/tpm)")
-      ->envname("TRUSTCHAIN_TPM")
-      ->option_text("SPEC");
-  AddFormatOption(cmd, &f->format, /*with_yaml=*/false);
-}
-
-Result<std::unique_ptr<tpm::Tpm>> Open(const TpmFlags& f) {
-  // tpm2-tss logs every failed call on stderr; our error says it once.
-  // TSS2_LOG set by the user wins.
-  ::setenv("TSS2_LOG", "all+NONE", /*overwrite=*/0);
-  return tpm::OpenTpm(f.tpm.empty() ? tpm::DefaultTpmSpec() : f.tpm);
-}
+Result<std::unique_ptr<tpm::Tpm>> Open(const TpmFlags& f) { return OpenTpmFromFlags(f); }
 
 std::string BankList(const std::vector<crypto::HashAlg>& banks) {
   std::string out;

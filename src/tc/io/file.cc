@@ -1,5 +1,8 @@
 #include "tc/io/file.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -44,6 +47,30 @@ Result<Bytes> ReadFile(const std::string& path, std::size_t max_size) {
     }
   }
   return out;
+}
+
+Result<void> WriteFile(const std::string& path, std::span<const std::uint8_t> bytes,
+                       unsigned mode) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                        static_cast<mode_t>(mode));
+  if (fd < 0) {
+    return Fail(ErrorCode::kIo, fmt::format("{}: {}", path, std::strerror(errno)));
+  }
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = errno;
+      ::close(fd);
+      return Fail(ErrorCode::kIo, fmt::format("{}: {}", path, std::strerror(err)));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0) {
+    return Fail(ErrorCode::kIo, fmt::format("{}: {}", path, std::strerror(errno)));
+  }
+  return {};
 }
 
 Result<std::string> ReadTextFile(const std::string& path, std::size_t max_size) {

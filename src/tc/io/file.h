@@ -4,6 +4,7 @@
 // (/dev/zero, a 40 GB image) cannot exhaust memory.
 
 #include <cstddef>
+#include <span>
 #include <string>
 
 #include "tc/base/error.h"
@@ -18,5 +19,11 @@ namespace tc::io {
 
 [[nodiscard]] Result<std::string> ReadTextFile(const std::string& path,
                                                std::size_t max_size);
+
+// Writes `bytes` to `path`, created with `mode` (before the umask) or
+// truncated. kIo naming the path on failure.
+[[nodiscard]] Result<void> WriteFile(const std::string& path,
+                                     std::span<const std::uint8_t> bytes,
+                                     unsigned mode = 0644);
 
 }  // namespace tc::io

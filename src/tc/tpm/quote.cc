@@ -267,6 +267,55 @@ Result<ToolsPcrFile> ParseToolsPcrFile(std::span<const std::uint8_t> bytes) {
   return f;
 }
 
+Result<Bytes> SerializeToolsPcrFile(const PcrSelectionList& selection,
+                                    const pcr::PcrValues& values) {
+  if (selection.size() > kToolsSelectionCount) {
+    return Fail(ErrorCode::kInvalidArgument, "more than 16 banks selected");
+  }
+  auto put32 = [](Bytes& b, std::size_t v) {
+    for (int i = 0; i < 4; ++i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  };
+  Bytes out;
+  put32(out, selection.size());
+  std::vector<const crypto::Digest*> digests;
+  for (std::size_t i = 0; i < kToolsSelectionCount; ++i) {
+    Bytes sel(kToolsSelectionSize, 0);
+    if (i < selection.size()) {
+      const PcrBankSelection& b = selection[i];
+      sel[0] = static_cast<std::uint8_t>(static_cast<std::uint16_t>(b.alg));
+      sel[1] = static_cast<std::uint8_t>(static_cast<std::uint16_t>(b.alg) >> 8);
+      sel[2] = 3;  // sizeofSelect
+      for (std::uint32_t pcr : b.pcrs) {
+        if (pcr >= 24) return Fail(ErrorCode::kInvalidArgument, "PCR index above 23");
+        sel[3 + pcr / 8] = static_cast<std::uint8_t>(sel[3 + pcr / 8] | (1u << (pcr % 8)));
+        const crypto::Digest* d = values.Find(b.alg, pcr);
+        if (d == nullptr) {
+          return Fail(ErrorCode::kInvalidArgument,
+                      fmt::format("no value for {} PCR {}", crypto::HashAlgName(b.alg), pcr));
+        }
+        digests.push_back(d);
+      }
+    }
+    out.insert(out.end(), sel.begin(), sel.end());
+  }
+  const std::size_t lists = (digests.size() + kToolsDigestsPerList - 1) / kToolsDigestsPerList;
+  put32(out, lists);
+  for (std::size_t l = 0; l < lists; ++l) {
+    const std::size_t n = std::min(kToolsDigestsPerList, digests.size() - l * kToolsDigestsPerList);
+    put32(out, n);
+    for (std::size_t k = 0; k < kToolsDigestsPerList; ++k) {
+      Bytes entry(kToolsDigestSize, 0);
+      if (k < n) {
+        const crypto::Digest* d = digests[l * kToolsDigestsPerList + k];
+        entry[0] = static_cast<std::uint8_t>(d->size());
+        std::copy(d->bytes().begin(), d->bytes().end(), entry.begin() + 2);
+      }
+      out.insert(out.end(), entry.begin(), entry.end());
+    }
+  }
+  return out;
+}
+
 Result<ToolsPcrFile> ParseToolsPcrValues(std::span<const std::uint8_t> bytes,
                                          const PcrSelectionList& selection) {
   ToolsPcrFile f;

@@ -90,6 +90,12 @@ struct ToolsPcrFile {
 };
 [[nodiscard]] Result<ToolsPcrFile> ParseToolsPcrFile(std::span<const std::uint8_t> bytes);
 
+// Writes the serialized form above (what tpm2_quote -o writes by default).
+// Fails with kInvalidArgument when a selected PCR has no value or the
+// selection is larger than the format holds.
+[[nodiscard]] Result<Bytes> SerializeToolsPcrFile(const PcrSelectionList& selection,
+                                                  const pcr::PcrValues& values);
+
 // The "values" form: digests concatenated in the order of `selection`
 // (tpm2_checkquote -l). Fails when the size does not fit.
 [[nodiscard]] Result<ToolsPcrFile> ParseToolsPcrValues(std::span<const std::uint8_t> bytes,

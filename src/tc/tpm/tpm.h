@@ -4,11 +4,16 @@
 // (/dev/tpmrm0), a swtpm process, or the embedded in-process libtpms TPM,
 // all through tpm2-tss ESYS (tc/tpm/esys), and fakes in tests.
 //
-// The interface grows with its callers: quotes, keys, NV and sealing are
-// added as the issues that need them land (TODO(issue 3)).
+// Keys: the EK is made from the TCG EK Credential Profile's default
+// templates (the same key every time); the AK is a restricted signing key
+// created as a child of the EK, kept either at a persistent handle or as
+// blobs to load again (AttestationKey). Seal and NV use the owner
+// hierarchy; all authorizations are the empty password, as on a freshly
+// provisioned machine (TODO(issue 3): owner and endorsement passwords).
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -36,6 +41,58 @@ struct PcrSelection {
   std::vector<std::uint32_t> pcrs;  // 0..23
 };
 
+enum class KeyAlg {
+  kRsa2048,  // RSA-2048; an AK signs RSASSA with SHA-256
+  kEccP256,  // NIST P-256; an AK signs ECDSA with SHA-256
+};
+
+// The endorsement key (TCG EK Credential Profile 2.0, 2.2.1.4 "Low Range"
+// templates: RSA 2048 and ECC NIST P256).
+struct EndorsementKey {
+  KeyAlg alg = KeyAlg::kRsa2048;
+  Bytes public_2b;  // TPM2B_PUBLIC, as tpm2_createek -u writes it
+  Bytes name;       // TPM2B_NAME content: nameAlg || H(TPMT_PUBLIC)
+  // The EK certificate (DER) from its NV index (0x01C00002 RSA, 0x01C0000A
+  // ECC, EK Credential Profile 2.2.1.5), when the TPM was provisioned
+  // with one. swtpm with --create-ek-cert has one; the embedded TPM not yet.
+  std::optional<Bytes> certificate;
+};
+
+// An attestation key created under an EK. Persistent keys have a handle and
+// no private blob; others are loaded under their EK again for each use.
+struct AttestationKey {
+  KeyAlg alg = KeyAlg::kRsa2048;
+  KeyAlg parent = KeyAlg::kRsa2048;  // the EK it was created under
+  Bytes public_2b;                   // TPM2B_PUBLIC
+  Bytes private_2b;                  // TPM2B_PRIVATE; empty when persistent
+  std::optional<std::uint32_t> persistent_handle;  // 0x81xxxxxx
+  Bytes name;
+};
+
+// What TPM2_Quote returns, marshaled as tpm2_quote writes it (-m, -s).
+struct QuoteBlob {
+  Bytes attest;     // TPMS_ATTEST
+  Bytes signature;  // TPMT_SIGNATURE
+};
+
+// An NV index (TPM 2.0 Part 2, 13): ordinary bytes, or an extend index
+// whose value is a running hash (TPM_NT_EXTEND).
+struct NvDefinition {
+  std::uint32_t index = 0;  // 0x01000000..0x01BFFFFF (owner range)
+  std::size_t size = 0;     // ordinary: bytes; extend: the hash's size
+  bool extend = false;
+  crypto::HashAlg hash = crypto::HashAlg::kSha256;  // nameAlg; the extend hash
+};
+
+// A secret sealed to PCR values (TPM2_PolicyPCR): a keyed-hash object
+// under the owner hierarchy's storage key (the SRK template of the TCG
+// Provisioning Guidance), kept as blobs.
+struct SealedObject {
+  Bytes public_2b;
+  Bytes private_2b;
+  std::vector<PcrSelection> pcrs;  // the policy's selection
+};
+
 // Not thread-safe: one caller at a time. Every transient object and session
 // an operation creates is flushed before it returns, on success or error.
 class Tpm {
@@ -52,6 +109,43 @@ class Tpm {
   [[nodiscard]] virtual Result<void> Extend(
       std::uint32_t pcr, std::span<const crypto::Digest> digests) = 0;
   [[nodiscard]] virtual Result<Bytes> GetRandom(std::size_t size) = 0;
+
+  // Keys and quotes. Transient objects and sessions are flushed before each
+  // call returns, on every path.
+  [[nodiscard]] virtual Result<EndorsementKey> ReadEk(KeyAlg alg) = 0;
+  // Creates an AK under the `parent` EK; with `persist_at`, makes it
+  // persistent there (TPM2_EvictControl) and returns no private blob.
+  [[nodiscard]] virtual Result<AttestationKey> CreateAk(
+      KeyAlg alg, KeyAlg parent, std::optional<std::uint32_t> persist_at) = 0;
+  // TPM2_Quote (Part 3, 18.4) over `selection` with `nonce` as qualifying
+  // data (at most 64 bytes).
+  [[nodiscard]] virtual Result<QuoteBlob> Quote(const AttestationKey& ak,
+                                                std::span<const std::uint8_t> nonce,
+                                                std::span<const PcrSelection> selection) = 0;
+  // TPM2_ActivateCredential (Part 3, 12.5) with the AK and its parent EK:
+  // returns the secret a verifier sealed with MakeCredential.
+  [[nodiscard]] virtual Result<Bytes> ActivateCredential(
+      const AttestationKey& ak, std::span<const std::uint8_t> credential_blob,
+      std::span<const std::uint8_t> encrypted_secret) = 0;
+
+  // NV indices in the owner hierarchy (Part 3, 31).
+  [[nodiscard]] virtual Result<void> NvDefine(const NvDefinition& nv) = 0;
+  [[nodiscard]] virtual Result<void> NvUndefine(std::uint32_t index) = 0;
+  [[nodiscard]] virtual Result<void> NvWrite(std::uint32_t index,
+                                             std::span<const std::uint8_t> data,
+                                             std::uint16_t offset) = 0;
+  // The whole index (reads in chunks of the TPM's maximum).
+  [[nodiscard]] virtual Result<Bytes> NvRead(std::uint32_t index) = 0;
+  [[nodiscard]] virtual Result<void> NvExtend(std::uint32_t index,
+                                              std::span<const std::uint8_t> data) = 0;
+  [[nodiscard]] virtual Result<void> NvWriteLock(std::uint32_t index) = 0;
+
+  // Seals `secret` (at most 128 bytes) to the current values of `pcrs`.
+  [[nodiscard]] virtual Result<SealedObject> Seal(std::span<const std::uint8_t> secret,
+                                                  std::span<const PcrSelection> pcrs) = 0;
+  // Fails with kVerificationFailed when the PCRs no longer have the sealed
+  // values (the policy does not match), kTpm for other TPM errors.
+  [[nodiscard]] virtual Result<Bytes> Unseal(const SealedObject& sealed) = 0;
 };
 
 }  // namespace tc::tpm

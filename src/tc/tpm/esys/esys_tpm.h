@@ -59,6 +59,32 @@ class EsysTpm final : public Tpm {
   // kMaxRandomSize.
   [[nodiscard]] Result<Bytes> GetRandom(std::size_t size) override;
 
+  // esys_keys.cc
+  [[nodiscard]] Result<EndorsementKey> ReadEk(KeyAlg alg) override;
+  [[nodiscard]] Result<AttestationKey> CreateAk(
+      KeyAlg alg, KeyAlg parent, std::optional<std::uint32_t> persist_at) override;
+  [[nodiscard]] Result<QuoteBlob> Quote(const AttestationKey& ak,
+                                        std::span<const std::uint8_t> nonce,
+                                        std::span<const PcrSelection> selection) override;
+  [[nodiscard]] Result<Bytes> ActivateCredential(
+      const AttestationKey& ak, std::span<const std::uint8_t> credential_blob,
+      std::span<const std::uint8_t> encrypted_secret) override;
+
+  // esys_nv.cc
+  [[nodiscard]] Result<void> NvDefine(const NvDefinition& nv) override;
+  [[nodiscard]] Result<void> NvUndefine(std::uint32_t index) override;
+  [[nodiscard]] Result<void> NvWrite(std::uint32_t index, std::span<const std::uint8_t> data,
+                                     std::uint16_t offset) override;
+  [[nodiscard]] Result<Bytes> NvRead(std::uint32_t index) override;
+  [[nodiscard]] Result<void> NvExtend(std::uint32_t index,
+                                      std::span<const std::uint8_t> data) override;
+  [[nodiscard]] Result<void> NvWriteLock(std::uint32_t index) override;
+
+  // esys_seal.cc
+  [[nodiscard]] Result<SealedObject> Seal(std::span<const std::uint8_t> secret,
+                                          std::span<const PcrSelection> pcrs) override;
+  [[nodiscard]] Result<Bytes> Unseal(const SealedObject& sealed) override;
+
  private:
   std::unique_ptr<internal::EsysConnection> connection_;
   std::string transport_;

@@ -11,8 +11,8 @@ namespace {
 
 // Debian 12's sonames (libtss2-dev 3.2).
 constexpr const char* kLibraries[] = {
-    "libtss2-esys.so.0",        "libtss2-rc.so.0",          "libtss2-tcti-device.so.0",
-    "libtss2-tcti-swtpm.so.0", "libtss2-tcti-mssim.so.0",
+    "libtss2-esys.so.0",       "libtss2-rc.so.0",         "libtss2-mu.so.0",
+    "libtss2-tcti-device.so.0", "libtss2-tcti-swtpm.so.0", "libtss2-tcti-mssim.so.0",
 };
 
 TssApi g_api;

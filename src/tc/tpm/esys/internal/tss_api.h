@@ -14,6 +14,7 @@
 // TC_TSS_FUNCTIONS; add new ones there. Thread-safe.
 
 #include <tss2/tss2_esys.h>
+#include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tcti.h>
 #include <tss2/tss2_tcti_device.h>
@@ -34,6 +35,36 @@ namespace tc::tpm::internal {
   X(Esys_PCR_Read)          \
   X(Esys_PCR_Extend)        \
   X(Esys_ReadClock)         \
+  X(Esys_CreatePrimary)     \
+  X(Esys_Create)            \
+  X(Esys_Load)              \
+  X(Esys_EvictControl)      \
+  X(Esys_FlushContext)      \
+  X(Esys_StartAuthSession)  \
+  X(Esys_PolicySecret)      \
+  X(Esys_PolicyPCR)         \
+  X(Esys_PolicyGetDigest)   \
+  X(Esys_Quote)             \
+  X(Esys_ActivateCredential) \
+  X(Esys_Unseal)            \
+  X(Esys_TR_FromTPMPublic)  \
+  X(Esys_TR_Close)          \
+  X(Esys_TR_SetAuth)        \
+  X(Esys_NV_DefineSpace)    \
+  X(Esys_NV_UndefineSpace)  \
+  X(Esys_NV_Write)          \
+  X(Esys_NV_Read)           \
+  X(Esys_NV_ReadPublic)     \
+  X(Esys_NV_Extend)         \
+  X(Esys_NV_WriteLock)      \
+  X(Tss2_MU_TPM2B_PUBLIC_Marshal)   \
+  X(Tss2_MU_TPM2B_PUBLIC_Unmarshal) \
+  X(Tss2_MU_TPM2B_PRIVATE_Marshal)  \
+  X(Tss2_MU_TPM2B_PRIVATE_Unmarshal) \
+  X(Tss2_MU_TPMS_ATTEST_Marshal)    \
+  X(Tss2_MU_TPMT_SIGNATURE_Marshal) \
+  X(Tss2_MU_TPM2B_ID_OBJECT_Unmarshal) \
+  X(Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal) \
   X(Tss2_RC_Decode)         \
   X(Tss2_Tcti_Device_Init)  \
   X(Tss2_Tcti_Swtpm_Init)   \
