@@ -9,27 +9,10 @@ for tool in swtpm tpm2_createek tpm2_createak tpm2_quote tpm2_checkquote; do
   command -v "$tool" >/dev/null || { echo "skip: $tool missing (scripts/setup.sh installs it)"; exit 77; }
 done
 tmp=$(mktemp -d)
-# Two free consecutive ports: the TPM's and its control channel.
-port=$(python3 -c '
-import random, socket
-for _ in range(200):
-    p = random.randrange(20000, 60000, 2)
-    socks = [socket.socket(), socket.socket()]
-    try:
-        socks[0].bind(("127.0.0.1", p)); socks[1].bind(("127.0.0.1", p + 1))
-        print(p)
-        break
-    except OSError:
-        pass
-    finally:
-        for s in socks: s.close()
-')
-swtpm socket --tpm2 --server type=tcp,port="$port",bindaddr=127.0.0.1 \
-  --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 --tpmstate dir="$tmp" \
-  --flags not-need-init,startup-clear >"$tmp/swtpm.log" 2>&1 &
-swtpm_pid=$!
-trap 'kill $swtpm_pid 2>/dev/null; wait $swtpm_pid 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
+. "$(dirname "$0")/../../scripts/swtpm.sh"
+trap 'stop_swtpm; rm -rf "$tmp"' EXIT
+start_swtpm "$tmp" || exit 1
+port=$swtpm_port
 export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$port"
 export TSS2_LOG=all+NONE
 spec="swtpm:host=127.0.0.1,port=$port"

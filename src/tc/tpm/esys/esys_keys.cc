@@ -8,12 +8,15 @@
 
 #include "tc/tpm/esys/esys_tpm.h"
 #include "tc/tpm/esys/internal/esys.h"
+#include "tc/tpm/esys/internal/flush.h"
 #include "tc/tpm/marshal.h"
 
 namespace tc::tpm {
 namespace {
 
 using internal::EsysPtr;
+using internal::FlushGuard;
+using internal::TrCloseGuard;
 using internal::OutParam;
 using internal::Tss;
 using internal::TssError;
@@ -36,23 +39,6 @@ constexpr std::uint8_t kEkPolicy[32] = {
 constexpr TPM2_HANDLE kRsaEkCertIndex = 0x01C00002;
 constexpr TPM2_HANDLE kEccEkCertIndex = 0x01C0000A;
 constexpr std::size_t kMaxCertificateSize = 4096;
-
-// A transient object or session, flushed when the guard dies.
-class Transient {
- public:
-  explicit Transient(ESYS_CONTEXT* ctx) : ctx_(ctx) {}
-  ~Transient() {
-    if (handle_ != ESYS_TR_NONE) (void)Tss().Esys_FlushContext(ctx_, handle_);
-  }
-  Transient(const Transient&) = delete;
-  Transient& operator=(const Transient&) = delete;
-  ESYS_TR* out() { return &handle_; }
-  ESYS_TR get() const { return handle_; }
-
- private:
-  ESYS_CONTEXT* ctx_;
-  ESYS_TR handle_ = ESYS_TR_NONE;
-};
 
 // The default EK templates, "L-1" (RSA 2048) and "L-2" (ECC NIST P256)
 // (EK Credential Profile 2.0, B.3.3 and B.3.4).
@@ -134,7 +120,7 @@ Result<Bytes> NameOf(const Bytes& public_2b) {
 // A policy session satisfying PolicySecret(TPM_RH_ENDORSEMENT) with the
 // empty endorsement password: what the EK's authPolicy asks for its use
 // (EK Credential Profile 2.0, B.6).
-Result<void> StartEkSession(ESYS_CONTEXT* ctx, Transient& session) {
+Result<void> StartEkSession(ESYS_CONTEXT* ctx, FlushGuard& session) {
   const TPMT_SYM_DEF symmetric = {TPM2_ALG_NULL, {0}, {0}};
   TSS2_RC rc = Tss().Esys_StartAuthSession(ctx, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                                            ESYS_TR_NONE, ESYS_TR_NONE, nullptr, TPM2_SE_POLICY,
@@ -149,7 +135,7 @@ Result<void> StartEkSession(ESYS_CONTEXT* ctx, Transient& session) {
   return {};
 }
 
-Result<void> CreateEkPrimary(ESYS_CONTEXT* ctx, KeyAlg alg, Transient& ek,
+Result<void> CreateEkPrimary(ESYS_CONTEXT* ctx, KeyAlg alg, FlushGuard& ek,
                              EsysPtr<TPM2B_PUBLIC>* public_out) {
   const TPM2B_SENSITIVE_CREATE sensitive{};
   const TPM2B_PUBLIC in_public = EkTemplate(alg);
@@ -169,18 +155,19 @@ Result<void> CreateEkPrimary(ESYS_CONTEXT* ctx, KeyAlg alg, Transient& ek,
   return {};
 }
 
-// The AK loaded (transient), or its persistent handle.
-Result<ESYS_TR> LoadAk(ESYS_CONTEXT* ctx, const AttestationKey& ak, Transient& ek,
-                       Transient& loaded) {
+// The AK ready for use: loaded under its EK into `loaded` (flushed by the
+// caller's guard), or named at its persistent handle by `persistent`
+// (closed, not flushed).
+Result<ESYS_TR> LoadAk(ESYS_CONTEXT* ctx, const AttestationKey& ak, FlushGuard& ek,
+                       FlushGuard& loaded, TrCloseGuard& persistent) {
   if (ak.persistent_handle) {
-    ESYS_TR handle = ESYS_TR_NONE;
     const TSS2_RC rc = Tss().Esys_TR_FromTPMPublic(ctx, *ak.persistent_handle, ESYS_TR_NONE,
-                                                   ESYS_TR_NONE, ESYS_TR_NONE, &handle);
+                                                   ESYS_TR_NONE, ESYS_TR_NONE, persistent.out());
     if (rc != TSS2_RC_SUCCESS) {
       return Fail(TssError(rc, fmt::format("AK at persistent handle 0x{:08x}",
                                            *ak.persistent_handle)));
     }
-    return handle;  // a TR for a persistent object: closed, not flushed
+    return persistent.get();
   }
   TPM2B_PUBLIC pub{};
   TPM2B_PRIVATE priv{};
@@ -197,7 +184,7 @@ Result<ESYS_TR> LoadAk(ESYS_CONTEXT* ctx, const AttestationKey& ak, Transient& e
     return Fail(ErrorCode::kMalformed, "AK private blob is not a TPM2B_PRIVATE");
   }
   TC_RETURN_IF_ERROR(CreateEkPrimary(ctx, ak.parent, ek, nullptr));
-  Transient session(ctx);
+  FlushGuard session(ctx);
   TC_RETURN_IF_ERROR(StartEkSession(ctx, session));
   const TSS2_RC rc = Tss().Esys_Load(ctx, ek.get(), session.get(), ESYS_TR_NONE, ESYS_TR_NONE,
                                      &priv, &pub, loaded.out());
@@ -205,24 +192,14 @@ Result<ESYS_TR> LoadAk(ESYS_CONTEXT* ctx, const AttestationKey& ak, Transient& e
   return loaded.get();
 }
 
-// Closes (does not flush) a TR of a persistent object when done.
-struct CloseTr {
-  ESYS_CONTEXT* ctx;
-  ESYS_TR tr;
-  bool persistent;
-  ~CloseTr() {
-    if (persistent && tr != ESYS_TR_NONE) (void)Tss().Esys_TR_Close(ctx, &tr);
-  }
-};
-
 // The EK certificate from its NV index, when provisioned; nullopt when the
 // index does not exist.
 Result<std::optional<Bytes>> ReadEkCertificate(ESYS_CONTEXT* ctx, TPM2_HANDLE index) {
-  ESYS_TR nv = ESYS_TR_NONE;
+  TrCloseGuard nv_guard(ctx);
   TSS2_RC rc = Tss().Esys_TR_FromTPMPublic(ctx, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                           &nv);
+                                           nv_guard.out());
   if (rc != TSS2_RC_SUCCESS) return std::optional<Bytes>();  // no such index
-  CloseTr close{ctx, nv, true};
+  const ESYS_TR nv = nv_guard.get();
   EsysPtr<TPM2B_NV_PUBLIC> nv_public;
   EsysPtr<TPM2B_NAME> nv_name;
   rc = Tss().Esys_NV_ReadPublic(ctx, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
@@ -250,7 +227,7 @@ Result<std::optional<Bytes>> ReadEkCertificate(ESYS_CONTEXT* ctx, TPM2_HANDLE in
 
 Result<EndorsementKey> EsysTpm::ReadEk(KeyAlg alg) {
   ESYS_CONTEXT* ctx = connection_->ctx.get();
-  Transient ek(ctx);
+  FlushGuard ek(ctx);
   EsysPtr<TPM2B_PUBLIC> pub;
   TC_RETURN_IF_ERROR(CreateEkPrimary(ctx, alg, ek, &pub));
   EndorsementKey out;
@@ -271,12 +248,12 @@ Result<AttestationKey> EsysTpm::CreateAk(KeyAlg alg, KeyAlg parent,
                             *persist_at));
   }
   ESYS_CONTEXT* ctx = connection_->ctx.get();
-  Transient ek(ctx);
+  FlushGuard ek(ctx);
   TC_RETURN_IF_ERROR(CreateEkPrimary(ctx, parent, ek, nullptr));
   EsysPtr<TPM2B_PRIVATE> priv;
   EsysPtr<TPM2B_PUBLIC> pub;
   {
-    Transient session(ctx);
+    FlushGuard session(ctx);
     TC_RETURN_IF_ERROR(StartEkSession(ctx, session));
     const TPM2B_SENSITIVE_CREATE sensitive{};
     const TPM2B_PUBLIC in_public = AkTemplate(alg);
@@ -299,19 +276,18 @@ Result<AttestationKey> EsysTpm::CreateAk(KeyAlg alg, KeyAlg parent,
   TC_ASSIGN_OR_RETURN(ak.private_2b, MarshalPrivate(*priv));
   TC_ASSIGN_OR_RETURN(ak.name, NameOf(ak.public_2b));
   if (persist_at) {
-    Transient loaded(ctx);
-    Transient session(ctx);
+    FlushGuard loaded(ctx);
+    FlushGuard session(ctx);
     TC_RETURN_IF_ERROR(StartEkSession(ctx, session));
     TSS2_RC rc = Tss().Esys_Load(ctx, ek.get(), session.get(), ESYS_TR_NONE, ESYS_TR_NONE,
                                  priv.get(), pub.get(), loaded.out());
     if (rc != TSS2_RC_SUCCESS) return Fail(TssError(rc, "Esys_Load(AK)"));
-    ESYS_TR persistent = ESYS_TR_NONE;
+    TrCloseGuard persistent(ctx);
     rc = Tss().Esys_EvictControl(ctx, ESYS_TR_RH_OWNER, loaded.get(), ESYS_TR_PASSWORD,
-                                 ESYS_TR_NONE, ESYS_TR_NONE, *persist_at, &persistent);
+                                 ESYS_TR_NONE, ESYS_TR_NONE, *persist_at, persistent.out());
     if (rc != TSS2_RC_SUCCESS) {
       return Fail(TssError(rc, fmt::format("Esys_EvictControl(0x{:08x})", *persist_at)));
     }
-    (void)Tss().Esys_TR_Close(ctx, &persistent);
     ak.persistent_handle = *persist_at;
     ak.private_2b.clear();
   }
@@ -340,10 +316,10 @@ Result<QuoteBlob> EsysTpm::Quote(const AttestationKey& ak, std::span<const std::
     }
   }
   ESYS_CONTEXT* ctx = connection_->ctx.get();
-  Transient ek(ctx);
-  Transient loaded(ctx);
-  TC_ASSIGN_OR_RETURN(const ESYS_TR key, LoadAk(ctx, ak, ek, loaded));
-  CloseTr close{ctx, key, ak.persistent_handle.has_value()};
+  FlushGuard ek(ctx);
+  FlushGuard loaded(ctx);
+  TrCloseGuard persistent(ctx);
+  TC_ASSIGN_OR_RETURN(const ESYS_TR key, LoadAk(ctx, ak, ek, loaded, persistent));
   TPM2B_DATA qualifying{};
   qualifying.size = static_cast<std::uint16_t>(nonce.size());
   std::copy(nonce.begin(), nonce.end(), qualifying.buffer);
@@ -385,14 +361,14 @@ Result<Bytes> EsysTpm::ActivateCredential(const AttestationKey& ak,
     return Fail(ErrorCode::kMalformed, "encrypted secret is not a TPM2B_ENCRYPTED_SECRET");
   }
   ESYS_CONTEXT* ctx = connection_->ctx.get();
-  Transient ek(ctx);
-  Transient loaded(ctx);
-  TC_ASSIGN_OR_RETURN(const ESYS_TR key, LoadAk(ctx, ak, ek, loaded));
-  CloseTr close{ctx, key, ak.persistent_handle.has_value()};
+  FlushGuard ek(ctx);
+  FlushGuard loaded(ctx);
+  TrCloseGuard persistent(ctx);
+  TC_ASSIGN_OR_RETURN(const ESYS_TR key, LoadAk(ctx, ak, ek, loaded, persistent));
   if (ek.get() == ESYS_TR_NONE) {  // persistent AK: its EK is still needed
     TC_RETURN_IF_ERROR(CreateEkPrimary(ctx, ak.parent, ek, nullptr));
   }
-  Transient session(ctx);
+  FlushGuard session(ctx);
   TC_RETURN_IF_ERROR(StartEkSession(ctx, session));
   EsysPtr<TPM2B_DIGEST> cert_info;
   // activateHandle (the AK) with its password, keyHandle (the EK) with the
