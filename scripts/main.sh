@@ -7,8 +7,12 @@
 #   3. show that a tampered boot (one byte of the kernel command line, one
 #      byte of the initrd) no longer replays to the trusted boot's PCRs, and
 #      which PCR gives it away;
-#   4. the same checks on this host's own firmware log when it has a TPM.
-# Later issues extend it (TPM quotes, IMA, whitelists, measured launch).
+#   4. a measured boot attested through a TPM: the events of that boot are
+#      measured into a swtpm's PCRs, the TPM quotes them for a fresh nonce
+#      with an AK made under its EK, and a verifier checks the quote and
+#      replays the log against the quoted PCRs; the tampered log fails;
+#   5. the same checks on this host's own firmware log when it has a TPM.
+# Later issues extend it (IMA, whitelists, measured launch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -50,8 +54,43 @@ else
   echo "note: $shared/corpus/vm is missing (a plain clone has no ../shared): skipping the recorded VM boots"
 fi
 
+if [ -d "$vm/baseline-tcg" ] && command -v swtpm >/dev/null && command -v jq >/dev/null; then
+  step "4. attest a measured boot through a TPM (swtpm), with a fresh nonce"
+  work=$(mktemp -d)
+  . "$root/scripts/swtpm.sh"
+  trap 'stop_swtpm; rm -rf "$work"' EXIT
+  start_swtpm "$work"
+  export TRUSTCHAIN_TPM="swtpm:host=127.0.0.1,port=$swtpm_port"
+  echo "-- measure: extend each event of vm/baseline-tcg into the TPM"
+  "$tc" eventlog show --format json "$vm/baseline-tcg/eventlog.bin" |
+    jq -r '.events[] | select(.extended) | "\(.pcr) \(.digests.sha256)"' |
+    while read -r pcr digest; do "$tc" tpm extend "$pcr" --digest "sha256=$digest" >/dev/null; done
+  echo "-- keys: EK from the TCG template, AK under it"
+  "$tc" tpm ek -u "$work/ek.pub"
+  "$tc" tpm ak create -o "$work/ak.tcak" -u "$work/ak.pub"
+  nonce=$(openssl rand -hex 20)
+  echo "-- quote PCRs 0-9,12 for nonce $nonce"
+  "$tc" tpm quote -c "$work/ak.tcak" -l sha256:0,1,2,3,4,5,6,7,9,12 -q "$nonce" \
+    -m "$work/q.msg" -s "$work/q.sig" -o "$work/q.pcrs"
+  echo "-- verifier: check the quote, then replay the log against the PCR values it proves"
+  "$tc" tpm checkquote -u "$work/ak.pub" -m "$work/q.msg" -s "$work/q.sig" -f "$work/q.pcrs" \
+    -q "$nonce" --pcrs-out "$work/quoted.yaml"
+  "$tc" eventlog replay "$vm/baseline-tcg/eventlog.bin" --pcrs "$work/quoted.yaml" | tail -n 1
+  echo "-- the tampered command-line boot's log against the same quote (expected: exit 1)"
+  set +e
+  "$tc" eventlog replay "$vm/tamper-cmdline/eventlog.bin" --pcrs "$work/quoted.yaml" | grep -E 'MISMATCH|do not match'
+  rc=${PIPESTATUS[0]}
+  set -e
+  [ "$rc" -eq 1 ] || { echo "expected exit 1, got $rc"; exit 1; }
+  echo "   exit $rc: the log does not match what the TPM quoted"
+  stop_swtpm
+  unset TRUSTCHAIN_TPM
+else
+  step "4. (skipped: needs ../shared/corpus/vm, swtpm and jq)"
+fi
+
 host_log=/sys/kernel/security/tpm0/binary_bios_measurements
-step "4. this host's firmware log"
+step "5. this host's firmware log"
 if [ -r "$host_log" ]; then
   "$tc" eventlog replay "$host_log" || true
 else

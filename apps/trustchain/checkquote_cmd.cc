@@ -23,7 +23,7 @@ constexpr std::size_t kMaxInputSize = 1 << 20;
 
 struct Flags {
   std::string public_key, message, signature, pcr_file, pcr_list, qualification;
-  std::string hash_alg, pcrs_text, format = "text";
+  std::string hash_alg, pcrs_text, format = "text", pcrs_out;
 };
 
 // -q takes a hex string or a path, as tpm2_checkquote does.
@@ -132,6 +132,20 @@ int Run(const Flags& f) {
   auto v = tpm::VerifyQuote(in->attest, in->signature, *in->ak, in->expect);
   if (!v) return ReportError(v.error(), "tpm checkquote: " + f.message);
   Emit(f.format == "json" ? Format::kJson : Format::kText, Document(*v), Text(*v));
+  if (v->ok() && !f.pcrs_out.empty() && in->pcrs) {
+    // The values the quote proved, as tpm2_pcrread YAML for `eventlog
+    // replay --pcrs`; written only for a verified quote.
+    std::string yaml;
+    for (const auto& bank : v->attest.quote_selection) {
+      yaml += fmt::format("{}:\n", crypto::HashAlgName(bank.alg));
+      for (std::uint32_t p : bank.pcrs) {
+        yaml += fmt::format("  {:<2}: 0x{}\n", p, in->pcrs->values.Find(bank.alg, p)->Hex());
+      }
+    }
+    if (auto w = io::WriteFile(f.pcrs_out, AsBytes(yaml)); !w) {
+      return ReportError(w.error(), "tpm checkquote");
+    }
+  }
   if (!v->ok()) {
     std::fprintf(stderr, "trustchain: tpm checkquote: rejected: %s: %s\n",
                  std::string(tpm::QuoteCheckName(v->first_failure()->id)).c_str(),
@@ -166,6 +180,9 @@ void AddCheckquoteCommand(CLI::App* tpm, int* exit_code) {
                   "The nonce the verifier sent: hex, or a file holding it");
   cmd->add_option("-g,--hash-algorithm", f->hash_alg,
                   "The hash the signature must use (default sha256, as tpm2_checkquote)");
+  cmd->add_option("--pcrs-out", f->pcrs_out,
+                  "When the quote verifies, write the PCR values it proves here (tpm2_pcrread "
+                  "YAML, for `eventlog replay --pcrs`)");
   cmd->add_option("-F,--format", f->format,
                   "Output: text (default) or json; tpm2-tools' 'values'/'serialized' are "
                   "accepted and ignored, as tpm2_checkquote ignores them")
