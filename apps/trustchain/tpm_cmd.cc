@@ -46,9 +46,12 @@ std::string UpperHex(std::span<const std::uint8_t> bytes) {
 
 // ---- info
 
-int RunInfo(const TpmFlags& f) {
+int RunInfo(const TpmFlags& f, bool self_test) {
   auto tpm = Open(f);
   if (!tpm) return ReportError(tpm.error(), "tpm info");
+  if (self_test) {
+    if (auto t = (*tpm)->SelfTest(/*full=*/true); !t) return ReportError(t.error(), "tpm info");
+  }
   auto info = (*tpm)->Info();
   if (!info) return ReportError(info.error(), "tpm info");
   doc::Value banks = doc::Value::MakeArray();
@@ -61,12 +64,13 @@ int RunInfo(const TpmFlags& f) {
   d.Set("spec_level", info->spec_level);
   d.Set("spec_revision", info->spec_revision);
   d.Set("active_banks", std::move(banks));
+  if (self_test) d.Set("self_test", "passed");
   const std::string text = fmt::format(
       "transport:     {}\nmanufacturer:  {}\nvendor:        {}\nfirmware:      {}\n"
-      "specification: TPM 2.0 level {}, revision {}.{:02}\nactive banks:  {}\n",
+      "specification: TPM 2.0 level {}, revision {}.{:02}\nactive banks:  {}\n{}",
       info->transport, info->manufacturer, info->vendor, info->firmware_version,
       info->spec_level, info->spec_revision / 100, info->spec_revision % 100,
-      BankList(info->active_banks));
+      BankList(info->active_banks), self_test ? "self-test:     passed (full)\n" : "");
   Emit(f.format, d, text);
   return kExitOk;
 }
@@ -247,12 +251,16 @@ void AddTpmDeviceCommands(CLI::App* tpm, int* exit_code) {
   auto* info = tpm->add_subcommand(
       "info", "Show the TPM: manufacturer, vendor, firmware, specification, active PCR banks");
   AddTpmFlags(info, info_flags.get());
+  auto self_test = std::make_shared<bool>(false);
+  info->add_flag("--self-test", *self_test, "Run the TPM's full self-test (TPM2_SelfTest) first");
   info->footer(fmt::format(
       "Examples:\n"
       "  trustchain tpm info\n"
       "  trustchain tpm info --tpm swtpm:host=127.0.0.1,port=2321 --format json\n{}",
       kExitCodes));
-  info->callback([info_flags, exit_code] { *exit_code = RunInfo(*info_flags); });
+  info->callback([info_flags, self_test, exit_code] {
+    *exit_code = RunInfo(*info_flags, *self_test);
+  });
 
   auto pcr_flags = std::make_shared<PcrreadFlags>();
   auto* pcrread = tpm->add_subcommand("pcrread", "Read PCR values (tpm2_pcrread's output)");

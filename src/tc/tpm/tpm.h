@@ -100,6 +100,9 @@ class Tpm {
   virtual ~Tpm() = default;
 
   [[nodiscard]] virtual Result<TpmInfo> Info() = 0;
+  // TPM2_SelfTest (Part 3, 10.2): `full` tests every algorithm, else only
+  // those not yet tested. kTpm when the TPM reports a failure.
+  [[nodiscard]] virtual Result<void> SelfTest(bool full) = 0;
   // Reads any banks and PCRs (the TPM returns at most 8 PCRs per call; the
   // implementation loops).
   [[nodiscard]] virtual Result<pcr::PcrValues> ReadPcrs(

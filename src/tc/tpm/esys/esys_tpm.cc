@@ -65,6 +65,14 @@ EsysTpm::EsysTpm(std::unique_ptr<internal::EsysConnection> connection,
 
 EsysTpm::~EsysTpm() = default;
 
+Result<void> EsysTpm::SelfTest(bool full) {
+  const TSS2_RC rc = internal::Tss().Esys_SelfTest(connection_->ctx.get(), ESYS_TR_NONE,
+                                                   ESYS_TR_NONE, ESYS_TR_NONE,
+                                                   full ? TPM2_YES : TPM2_NO);
+  if (rc != TSS2_RC_SUCCESS) return Fail(TssError(rc, "Esys_SelfTest"));
+  return {};
+}
+
 Result<TpmInfo> EsysTpm::Info() {
   ESYS_CONTEXT* ctx = connection_->ctx.get();
   TpmInfo info;

@@ -80,6 +80,15 @@ TEST(EsysTpmTest, InfoReportsBanksIncludingSha256) {
   EXPECT_NE(info->firmware_version, "0.0.0.0");
 }
 
+TEST(EsysTpmTest, FullSelfTestPasses) {
+  TempDir dir;
+  auto tpm = OpenEmbedded(dir.path());
+  ASSERT_NE(tpm, nullptr);
+  auto t = tpm->SelfTest(/*full=*/true);
+  EXPECT_TRUE(t.has_value()) << t.error().message();
+  EXPECT_TRUE(tpm->SelfTest(/*full=*/false).has_value());
+}
+
 TEST(EsysTpmTest, ReadsAllPcrsOfAllBanksAcrossManyCalls) {
   TempDir dir;
   auto tpm = OpenEmbedded(dir.path());
