@@ -31,7 +31,7 @@ void Emit(Format format, const doc::Value& document, const std::string& text) {
 namespace {
 std::string_view Hint(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kNotFound: return "check the path";
+    case ErrorCode::kNotFound: return "check the path or name";
     case ErrorCode::kMalformed:
       return "the input is damaged or not this kind of file; the offset above says where";
     case ErrorCode::kUnsupported: return "this input uses something trustchain does not handle yet";

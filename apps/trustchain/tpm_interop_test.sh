@@ -12,7 +12,7 @@ tmp=$(mktemp -d)
 # Manufacture the vTPM as QEMU setups do: an EK certificate from swtpm's
 # local CA in NV (EK Credential Profile index 0x01C00002).
 have_cert=0
-if command -v swtpm_setup >/dev/null && swtpm_setup --tpm2 --tpmstate "$tmp" --create-ek-cert \
+if command -v swtpm_setup >/dev/null && swtpm_setup --tpm2 --tpmstate "$tmp" --create-ek-cert --pcr-banks sha1,sha256 \
      --overwrite >"$tmp/setup.log" 2>&1; then
   have_cert=1
 fi
