@@ -3,12 +3,6 @@
 // Needs swtpm, tpm2-tools 5.x and the swtpm TCTI; skipped when missing.
 // Label: integration.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -18,7 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <random>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -27,8 +21,9 @@
 #include "tc/io/file.h"
 #include "tc/tpm/credential.h"
 #include "tc/tpm/marshal.h"
+#include "tc/tpm/testing/swtpm.h"
 
-extern char** environ;
+
 
 namespace tc::tpm {
 namespace {
@@ -50,30 +45,6 @@ bool HaveTools() {
 }
 
 // True when a TCP socket can bind 127.0.0.1:port now.
-bool PortFree(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(fd);
-  return ok;
-}
-
-bool CanConnect(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(fd);
-  return ok;
-}
-
 Bytes ReadAll(const fs::path& p) {
   auto r = io::ReadFile(p.string(), 1 << 20);
   EXPECT_TRUE(r.has_value()) << p << ": " << (r ? "" : r.error().message());
@@ -94,53 +65,15 @@ class CredentialSwtpmTest : public ::testing::Test {
     char tmpl[] = "/tmp/tc_cred_swtpm_XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    fs::create_directory(dir_ / "state");
-
-    std::mt19937 rng(std::random_device{}());
-    std::uniform_int_distribution<int> pick(20000, 60000);
-    for (int attempt = 0; attempt < 50 && port_ == 0; ++attempt) {
-      const int p = pick(rng);
-      if (PortFree(p) && PortFree(p + 1)) port_ = p;
-    }
-    ASSERT_NE(port_, 0) << "no free port pair";
-
-    std::vector<std::string> args = {
-        "swtpm", "socket", "--tpm2",
-        "--server", "type=tcp,port=" + std::to_string(port_) + ",bindaddr=127.0.0.1",
-        "--ctrl", "type=tcp,port=" + std::to_string(port_ + 1) + ",bindaddr=127.0.0.1",
-        "--tpmstate", "dir=" + (dir_ / "state").string(),
-        "--flags", "not-need-init,startup-clear",
-        "--log", "file=" + (dir_ / "swtpm.log").string()};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ASSERT_EQ(posix_spawnp(&pid_, "swtpm", nullptr, nullptr, argv.data(), environ), 0);
-
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!CanConnect(port_)) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = 0;
-        FAIL() << "swtpm exited early; see " << dir_ / "swtpm.log";
-      }
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "swtpm did not listen";
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    std::string error;
+    swtpm_ = testing::Swtpm::Start(&error);
+    ASSERT_NE(swtpm_, nullptr) << error;
+    port_ = swtpm_->port();
   }
 
   void TearDown() override {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status = 0;
-      for (int i = 0; i < 100 && waitpid(pid_, &status, WNOHANG) == 0; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      if (waitpid(pid_, &status, WNOHANG) == 0) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &status, 0);
-      }
-    }
-    // Kept after a failure, for tools.log and swtpm.log.
+    swtpm_.reset();  // killed and reaped
+    // Kept after a failure, for tools.log.
     if (!dir_.empty() && !HasFailure()) fs::remove_all(dir_);
   }
 
@@ -240,9 +173,9 @@ class CredentialSwtpmTest : public ::testing::Test {
     EXPECT_NE(last.find("integrity"), std::string::npos) << last;
   }
 
-  fs::path dir_;
+  fs::path dir_;  // tpm2-tools' files; swtpm keeps its state in its own
+  std::unique_ptr<testing::Swtpm> swtpm_;
   int port_ = 0;
-  pid_t pid_ = 0;
 };
 
 TEST_F(CredentialSwtpmTest, RsaEkActivatesOurCredential) {

@@ -28,6 +28,7 @@
 #include "tc/pcr/pcr_values.h"
 #include "tc/tpm/esys/open.h"
 #include "tc/tpm/esys/test_util.h"
+#include "tc/tpm/testing/swtpm.h"
 
 extern char** environ;
 
@@ -38,139 +39,8 @@ using crypto::Digest;
 using crypto::HashAlg;
 using namespace std::chrono_literals;
 
-std::optional<std::string> FindInPath(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= dirs.size()) {
-    const std::size_t end = std::min(dirs.find(':', start), dirs.size());
-    const std::string candidate = dirs.substr(start, end - start) + "/" + name;
-    if (end > start && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-    start = end + 1;
-  }
-  return std::nullopt;
-}
-
-bool PortFree(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  ::close(fd);
-  return ok;
-}
-
-int PickPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
-bool Accepts(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// A swtpm process on 127.0.0.1:PORT (control channel PORT+1, as the swtpm
-// TCTI expects) with its state in a temporary directory. Killed with
-// SIGKILL and reaped when destroyed.
-class Swtpm {
- public:
-  static std::unique_ptr<Swtpm> Start(std::string* error) {
-    const auto exe = FindInPath("swtpm");
-    if (!exe) {
-      *error = "swtpm not installed";
-      return nullptr;
-    }
-    for (int attempt = 0; attempt < 10; ++attempt) {
-      auto s = std::unique_ptr<Swtpm>(new Swtpm());
-      const int port = PickPort();
-      if (port == 0 || port >= 65535 || !PortFree(port + 1)) continue;
-      if (s->Spawn(*exe, port, error) && s->WaitUntilAccepting()) return s;
-    }
-    if (error->empty()) *error = "swtpm did not start";
-    return nullptr;
-  }
-
-  ~Swtpm() { Kill(); }
-
-  std::string spec() const { return "swtpm:host=127.0.0.1,port=" + std::to_string(port_); }
-  int port() const { return port_; }
-
-  void Kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  void Stop() const { ::kill(pid_, SIGSTOP); }
-
- private:
-  Swtpm() = default;
-
-  bool Spawn(const std::string& exe, int port, std::string* error) {
-    port_ = port;
-    const std::string server = "type=tcp,port=" + std::to_string(port) + ",bindaddr=127.0.0.1";
-    const std::string ctrl = "type=tcp,port=" + std::to_string(port + 1) + ",bindaddr=127.0.0.1";
-    const std::string state = "dir=" + dir_.path();
-    const std::string log = dir_.path() + "/swtpm.log";
-    std::vector<std::string> args = {exe,     "socket",     "--tpm2",  "--server", server,
-                                     "--ctrl", ctrl,        "--tpmstate", state,   "--flags",
-                                     "not-need-init,startup-clear"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    pid_t pid = -1;
-    const int rc = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      *error = "posix_spawn swtpm failed";
-      return false;
-    }
-    pid_ = pid;
-    return true;
-  }
-
-  bool WaitUntilAccepting() {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {  // exited: port taken?
-        pid_ = -1;
-        return false;
-      }
-      if (Accepts(port_)) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-
-  testing::TempDir dir_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
+using testing::FindInPath;
+using testing::Swtpm;
 
 #define START_SWTPM_OR_SKIP(var)                         \
   std::string start_error_;                              \
