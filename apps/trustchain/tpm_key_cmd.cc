@@ -14,6 +14,7 @@
 #include "tc/io/file.h"
 #include "tc/tpm/ak_file.h"
 #include "tc/tpm/marshal.h"
+#include "tc/tpm/public_key.h"
 #include "tc/tpm/quote.h"
 #include "tpm_flags.h"
 
@@ -127,10 +128,28 @@ int RunQuote(const QuoteFlags& f) {
   for (const auto& b : *selection) sel.push_back({b.alg, b.pcrs});
   auto t = OpenTpmFromFlags(f.tpm);
   if (!t) return ReportError(t.error(), "tpm quote");
-  auto quote = (*t)->Quote(*ak, *nonce, sel);
-  if (!quote) return ReportError(quote.error(), "tpm quote");
-  auto values = (*t)->ReadPcrs(sel);
-  if (!values) return ReportError(values.error(), "tpm quote");
+  // The PCRs are read after the quote; a PCR extended in between (IMA's
+  // PCR 10 often is) would make -o disagree with the quote. Check the values
+  // against the quote's pcrDigest and quote again when they differ.
+  auto key = tpm::PublicKey::Load(ak->public_2b);
+  if (!key) return ReportError(key.error(), "tpm quote");
+  Result<tpm::QuoteBlob> quote = Fail(ErrorCode::kInternal, "no quote");
+  Result<pcr::PcrValues> values = Fail(ErrorCode::kInternal, "no PCR values");
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    quote = (*t)->Quote(*ak, *nonce, sel);
+    if (!quote) return ReportError(quote.error(), "tpm quote");
+    values = (*t)->ReadPcrs(sel);
+    if (!values) return ReportError(values.error(), "tpm quote");
+    tpm::QuoteExpectations e;
+    e.pcr_values = &*values;
+    auto v = tpm::VerifyQuote(quote->attest, quote->signature, *key, e);
+    if (v && v->ok()) break;
+    if (attempt == 4) {
+      return ReportError(Error(ErrorCode::kTpm,
+                               "the quoted PCRs kept changing while they were read"),
+                         "tpm quote");
+    }
+  }
   for (const auto& [path, bytes] :
        {std::pair{f.message, quote->attest}, std::pair{f.signature, quote->signature}}) {
     if (auto w = io::WriteFile(path, bytes); !w) return ReportError(w.error(), "tpm quote");

@@ -1,6 +1,7 @@
 #include "tc/io/file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -51,10 +52,17 @@ Result<Bytes> ReadFile(const std::string& path, std::size_t max_size) {
 
 Result<void> WriteFile(const std::string& path, std::span<const std::uint8_t> bytes,
                        unsigned mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+  // O_NOFOLLOW: a planted symlink is not written through; fchmod: an
+  // existing file gets `mode` too (O_CREAT's mode applies only to new ones).
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
                         static_cast<mode_t>(mode));
   if (fd < 0) {
     return Fail(ErrorCode::kIo, fmt::format("{}: {}", path, std::strerror(errno)));
+  }
+  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Fail(ErrorCode::kIo, fmt::format("{}: {}", path, std::strerror(err)));
   }
   std::size_t done = 0;
   while (done < bytes.size()) {

@@ -20,8 +20,9 @@ namespace tc::io {
 [[nodiscard]] Result<std::string> ReadTextFile(const std::string& path,
                                                std::size_t max_size);
 
-// Writes `bytes` to `path`, created with `mode` (before the umask) or
-// truncated. kIo naming the path on failure.
+// Writes `bytes` to `path`, created or truncated, and sets its mode to
+// `mode` (also for an existing file). A symlink at `path` is refused. kIo
+// naming the path on failure.
 [[nodiscard]] Result<void> WriteFile(const std::string& path,
                                      std::span<const std::uint8_t> bytes,
                                      unsigned mode = 0644);

@@ -9,6 +9,7 @@
 #include "tc/tpm/esys/esys_tpm.h"
 #include "tc/tpm/esys/internal/esys.h"
 #include "tc/tpm/esys/internal/flush.h"
+#include "tc/tpm/esys/internal/tpm_rc.h"
 #include "tc/tpm/marshal.h"
 
 namespace tc::tpm {
@@ -377,9 +378,17 @@ Result<Bytes> EsysTpm::ActivateCredential(const AttestationKey& ak,
       Tss().Esys_ActivateCredential(ctx, key, ek.get(), ESYS_TR_PASSWORD, session.get(),
                                     ESYS_TR_NONE, &id, &secret, OutParam(cert_info).get());
   if (rc != TSS2_RC_SUCCESS) {
-    return Fail(ErrorCode::kVerificationFailed,
-                TssError(rc, "Esys_ActivateCredential").message() +
-                    ": the credential was not made for this EK and AK");
+    // Only these say the blob was not made for this EK and AK (Part 3,
+    // 12.5.1); anything else (lockout, memory, transport) is "could not
+    // decide".
+    const std::uint32_t base = internal::TpmRcBase(rc);
+    if (base == TPM2_RC_INTEGRITY || base == TPM2_RC_VALUE || base == TPM2_RC_SIZE ||
+        base == TPM2_RC_ECC_POINT || base == TPM2_RC_NO_RESULT) {
+      return Fail(ErrorCode::kVerificationFailed,
+                  TssError(rc, "Esys_ActivateCredential").message() +
+                      ": the credential was not made for this EK and AK");
+    }
+    return Fail(TssError(rc, "Esys_ActivateCredential"));
   }
   return Bytes(cert_info->buffer, cert_info->buffer + cert_info->size);
 }

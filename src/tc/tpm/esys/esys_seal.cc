@@ -146,17 +146,29 @@ Result<void> PolicyPcr(ESYS_CONTEXT* ctx, ESYS_TR session, const TPML_PCR_SELECT
   const TSS2_RC rc = internal::Tss().Esys_PolicyPCR(ctx, session, ESYS_TR_NONE, ESYS_TR_NONE,
                                                     ESYS_TR_NONE, &current, &pcrs);
   if (rc == TSS2_RC_SUCCESS) return {};
-  // TPM_RC_VALUE: a pcrDigest that does not match the current values
-  // (Part 3, 23.7.1); with an empty one, a bank or PCR the TPM lacks.
-  if (TpmRcBase(rc) == TPM2_RC_VALUE) {
-    return Fail(Error(ErrorCode::kVerificationFailed,
-                      TssError(rc, "Esys_PolicyPCR").message())
-                    .Wrap(PcrsChanged().message()));
-  }
+  // With an empty pcrDigest TPM_RC_VALUE means a selection the TPM cannot
+  // use, not changed PCRs: that shows only at TPM2_Unseal (POLICY_FAIL).
   return Fail(TssError(rc, "Esys_PolicyPCR"));
 }
 
 }  // namespace
+
+// A TPM leaves out the PCRs of banks it has not allocated when it hashes a
+// PolicyPCR selection (Part 1, 17.5 and the reference PCR code): a policy
+// over such a bank binds nothing. Refused before it is made.
+Result<void> EsysTpm::RequireAllocated(std::span<const PcrSelection> pcrs) {
+  TC_ASSIGN_OR_RETURN(const TpmInfo info, Info());
+  for (const PcrSelection& s : pcrs) {
+    if (std::find(info.active_banks.begin(), info.active_banks.end(), s.alg) ==
+        info.active_banks.end()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("PCR bank {} is not allocated on this TPM: a policy over it "
+                              "would not bind the secret to any PCR",
+                              crypto::HashAlgName(s.alg)));
+    }
+  }
+  return {};
+}
 
 Result<SealedObject> EsysTpm::Seal(std::span<const std::uint8_t> secret,
                                    std::span<const PcrSelection> pcrs) {
@@ -166,6 +178,7 @@ Result<SealedObject> EsysTpm::Seal(std::span<const std::uint8_t> secret,
                             secret.size()));
   }
   TC_ASSIGN_OR_RETURN(const TPML_PCR_SELECTION selection, ToTpmSelection(pcrs));
+  TC_RETURN_IF_ERROR(RequireAllocated(pcrs));
   ESYS_CONTEXT* ctx = connection_->ctx.get();
 
   // The policy digest of PolicyPCR over the current values, computed by the
@@ -259,6 +272,7 @@ Result<Bytes> EsysTpm::Unseal(const SealedObject& sealed) {
                 "sealed object: the private part is not a TPM2B_PRIVATE");
   }
   TC_ASSIGN_OR_RETURN(const TPML_PCR_SELECTION selection, ToTpmSelection(sealed.pcrs));
+  TC_RETURN_IF_ERROR(RequireAllocated(sealed.pcrs));
   ESYS_CONTEXT* ctx = connection_->ctx.get();
 
   // TPM2_Load (Part 3, 12.2) under the SRK, which is then no longer needed.

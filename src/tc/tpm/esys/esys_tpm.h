@@ -87,6 +87,9 @@ class EsysTpm final : public Tpm {
   [[nodiscard]] Result<Bytes> Unseal(const SealedObject& sealed) override;
 
  private:
+  // kInvalidArgument unless every bank of `pcrs` is allocated (esys_seal.cc).
+  [[nodiscard]] Result<void> RequireAllocated(std::span<const PcrSelection> pcrs);
+
   std::unique_ptr<internal::EsysConnection> connection_;
   std::string transport_;
 };

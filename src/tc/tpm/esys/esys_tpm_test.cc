@@ -80,6 +80,19 @@ TEST(EsysTpmTest, InfoReportsBanksIncludingSha256) {
   EXPECT_NE(info->firmware_version, "0.0.0.0");
 }
 
+TEST(EsysTpmTest, StateDirectoryOthersCanWriteIsRefused) {
+  TempDir dir;
+  const std::string state = dir.path() + "/state";
+  ASSERT_EQ(::mkdir(state.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(state.c_str(), 0777), 0);
+  auto tpm = OpenTpm("embedded:" + state);
+  ASSERT_FALSE(tpm.has_value());
+  EXPECT_EQ(tpm.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(tpm.error().message().find("chmod 700"), std::string::npos);
+  ASSERT_EQ(::chmod(state.c_str(), 0700), 0);
+  EXPECT_TRUE(OpenTpm("embedded:" + state).has_value());
+}
+
 TEST(EsysTpmTest, FullSelfTestPasses) {
   TempDir dir;
   auto tpm = OpenEmbedded(dir.path());

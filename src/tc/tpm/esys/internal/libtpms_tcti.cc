@@ -78,7 +78,7 @@ TPM_RESULT NvramLoad(unsigned char** data, std::uint32_t* length,
   *length = 0;
   if (g_embedded == nullptr) return TPM_FAIL;
   const std::string path = StatePath(name);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return errno == ENOENT ? TPM_RETRY : TPM_FAIL;
   struct stat st {};
   if (::fstat(fd, &st) != 0 || st.st_size < 0 ||
@@ -117,8 +117,8 @@ TPM_RESULT NvramStore(const unsigned char* data, std::uint32_t length,
   if (g_embedded == nullptr) return TPM_FAIL;
   const std::string path = StatePath(name);
   const std::string tmp = path + ".tmp";
-  const int fd =
-      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ::unlink(tmp.c_str());  // a stale one, or something planted: never followed
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return TPM_FAIL;
   const bool ok = WriteAll(fd, data, length) && ::fsync(fd) == 0;
   if (::close(fd) != 0 || !ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -314,6 +314,16 @@ Result<std::string> PrepareDirectory(const std::string& dir) {
   if (!std::filesystem::is_directory(abs, ec)) {
     return Fail(ErrorCode::kIo, abs.string() + ": not a directory");
   }
+  // The state holds the TPM's seeds (and so its EK, SRK and every sealed
+  // secret): a directory someone else owns or may write is refused.
+  struct stat st {};
+  if (::lstat(abs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() ||
+      (st.st_mode & 022) != 0) {
+    return Fail(ErrorCode::kInvalidArgument,
+                abs.string() +
+                    ": the embedded TPM's state directory must be a directory owned by this "
+                    "user and writable by no one else (chmod 700)");
+  }
   return abs.lexically_normal().string();
 }
 
@@ -335,7 +345,7 @@ Result<TctiPtr> OpenLibtpmsTcti(const std::string& state_dir) {
 
   const std::string lock_path = dir + "/.lock";
   const int lock_fd =
-      ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (lock_fd < 0) {
     return Fail(ErrorCode::kIo, lock_path + ": " + std::strerror(errno));
   }
