@@ -28,7 +28,6 @@ constexpr std::string_view kExitCodes =
     "Exit codes: 0 success, 2 error (bad arguments, or the TPM could not be opened or "
     "refused).";
 
-Result<std::unique_ptr<tpm::Tpm>> Open(const TpmFlags& f) { return OpenTpmFromFlags(f); }
 
 std::string BankList(const std::vector<crypto::HashAlg>& banks) {
   std::string out;
@@ -47,7 +46,7 @@ std::string UpperHex(std::span<const std::uint8_t> bytes) {
 // ---- info
 
 int RunInfo(const TpmFlags& f, bool self_test) {
-  auto tpm = Open(f);
+  auto tpm = OpenTpmFromFlags(f);
   if (!tpm) return ReportError(tpm.error(), "tpm info");
   if (self_test) {
     if (auto t = (*tpm)->SelfTest(/*full=*/true); !t) return ReportError(t.error(), "tpm info");
@@ -132,7 +131,7 @@ int RunPcrread(const PcrreadFlags& f) {
     if (!parsed) return ReportError(parsed.error(), "tpm pcrread");
     selection = std::move(*parsed);
   }
-  auto tpm = Open(f.tpm);
+  auto tpm = OpenTpmFromFlags(f.tpm);
   if (!tpm) return ReportError(tpm.error(), "tpm pcrread");
   if (selection.empty()) {
     auto info = (*tpm)->Info();
@@ -201,7 +200,7 @@ int RunExtend(const ExtendFlags& f, bool have_data) {
     if (!d) return ReportError(d.error(), "tpm extend");
     digests.push_back(*d);
   }
-  auto tpm = Open(f.tpm);
+  auto tpm = OpenTpmFromFlags(f.tpm);
   if (!tpm) return ReportError(tpm.error(), "tpm extend");
   if (have_data) {
     auto info = (*tpm)->Info();
@@ -234,7 +233,7 @@ struct RandomFlags {
 };
 
 int RunRandom(const RandomFlags& f) {
-  auto tpm = Open(f.tpm);
+  auto tpm = OpenTpmFromFlags(f.tpm);
   if (!tpm) return ReportError(tpm.error(), "tpm random");
   auto bytes = (*tpm)->GetRandom(f.size);
   if (!bytes) return ReportError(bytes.error(), "tpm random");

@@ -39,7 +39,6 @@ constexpr std::uint8_t kEkPolicy[32] = {
 // EK certificate NV indices (EK Credential Profile 2.0, 2.2.1.5.1).
 constexpr TPM2_HANDLE kRsaEkCertIndex = 0x01C00002;
 constexpr TPM2_HANDLE kEccEkCertIndex = 0x01C0000A;
-constexpr std::size_t kMaxCertificateSize = 4096;
 
 // The default EK templates, "L-1" (RSA 2048) and "L-2" (ECC NIST P256)
 // (EK Credential Profile 2.0, B.3.3 and B.3.4).
@@ -193,37 +192,6 @@ Result<ESYS_TR> LoadAk(ESYS_CONTEXT* ctx, const AttestationKey& ak, FlushGuard& 
   return loaded.get();
 }
 
-// The EK certificate from its NV index, when provisioned; nullopt when the
-// index does not exist.
-Result<std::optional<Bytes>> ReadEkCertificate(ESYS_CONTEXT* ctx, TPM2_HANDLE index) {
-  TrCloseGuard nv_guard(ctx);
-  TSS2_RC rc = Tss().Esys_TR_FromTPMPublic(ctx, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                           nv_guard.out());
-  if (rc != TSS2_RC_SUCCESS) return std::optional<Bytes>();  // no such index
-  const ESYS_TR nv = nv_guard.get();
-  EsysPtr<TPM2B_NV_PUBLIC> nv_public;
-  EsysPtr<TPM2B_NAME> nv_name;
-  rc = Tss().Esys_NV_ReadPublic(ctx, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                OutParam(nv_public).get(), OutParam(nv_name).get());
-  if (rc != TSS2_RC_SUCCESS) return Fail(TssError(rc, "Esys_NV_ReadPublic(EK certificate)"));
-  const std::size_t size = nv_public->nvPublic.dataSize;
-  if (size == 0 || size > kMaxCertificateSize) return std::optional<Bytes>();
-  Bytes cert;
-  // NV_Read with the index's own (empty) authorization; TPM_PT_NV_BUFFER_MAX
-  // is at least 512 on PC Client TPMs.
-  constexpr std::size_t kChunk = 512;
-  while (cert.size() < size) {
-    const auto n = static_cast<std::uint16_t>(std::min(kChunk, size - cert.size()));
-    EsysPtr<TPM2B_MAX_NV_BUFFER> data;
-    rc = Tss().Esys_NV_Read(ctx, nv, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, n,
-                            static_cast<std::uint16_t>(cert.size()), OutParam(data).get());
-    if (rc != TSS2_RC_SUCCESS) return Fail(TssError(rc, "Esys_NV_Read(EK certificate)"));
-    if (data->size == 0) break;
-    cert.insert(cert.end(), data->buffer, data->buffer + data->size);
-  }
-  return std::optional<Bytes>(std::move(cert));
-}
-
 }  // namespace
 
 Result<EndorsementKey> EsysTpm::ReadEk(KeyAlg alg) {
@@ -235,9 +203,12 @@ Result<EndorsementKey> EsysTpm::ReadEk(KeyAlg alg) {
   out.alg = alg;
   TC_ASSIGN_OR_RETURN(out.public_2b, MarshalPublic(*pub));
   TC_ASSIGN_OR_RETURN(out.name, NameOf(out.public_2b));
-  TC_ASSIGN_OR_RETURN(out.certificate,
-                      ReadEkCertificate(ctx, alg == KeyAlg::kRsa2048 ? kRsaEkCertIndex
-                                                                     : kEccEkCertIndex));
+  auto cert = ReadNvIndex(alg == KeyAlg::kRsa2048 ? kRsaEkCertIndex : kEccEkCertIndex);
+  if (cert) {
+    out.certificate = std::move(*cert);
+  } else if (cert.error().code() != ErrorCode::kNotFound) {
+    return Fail(std::move(cert).error().Wrap("EK certificate"));
+  }  // kNotFound: the TPM was provisioned without one
   return out;
 }
 

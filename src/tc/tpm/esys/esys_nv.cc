@@ -107,7 +107,6 @@ std::size_t NvBufferMax(ESYS_CONTEXT* ctx) {
 // its public area, TPM2_NV_ReadPublic, Part 3, 31.6) and returns that area.
 // kNotFound when the index is not defined.
 Result<TPMS_NV_PUBLIC> OpenIndex(ESYS_CONTEXT* ctx, std::uint32_t index, TrCloseGuard& tr) {
-  TC_RETURN_IF_ERROR(CheckIndex(index));
   TSS2_RC rc = internal::Tss().Esys_TR_FromTPMPublic(ctx, index, ESYS_TR_NONE, ESYS_TR_NONE,
                                                      ESYS_TR_NONE, tr.out());
   if (rc != TSS2_RC_SUCCESS) {
@@ -197,6 +196,7 @@ Result<void> EsysTpm::NvDefine(const NvDefinition& nv) {
 
 // TPM2_NV_UndefineSpace (Part 3, 31.4) under TPM_RH_OWNER.
 Result<void> EsysTpm::NvUndefine(std::uint32_t index) {
+  TC_RETURN_IF_ERROR(CheckIndex(index));
   ESYS_CONTEXT* ctx = connection_->ctx.get();
   TrCloseGuard tr(ctx);
   TC_ASSIGN_OR_RETURN(const TPMS_NV_PUBLIC pub, OpenIndex(ctx, index, tr));
@@ -216,6 +216,7 @@ Result<void> EsysTpm::NvUndefine(std::uint32_t index) {
 // TPM2_NV_Write (Part 3, 31.7), in chunks of TPM_PT_NV_BUFFER_MAX.
 Result<void> EsysTpm::NvWrite(std::uint32_t index, std::span<const std::uint8_t> data,
                               std::uint16_t offset) {
+  TC_RETURN_IF_ERROR(CheckIndex(index));
   ESYS_CONTEXT* ctx = connection_->ctx.get();
   TrCloseGuard tr(ctx);
   TC_ASSIGN_OR_RETURN(const TPMS_NV_PUBLIC pub, OpenIndex(ctx, index, tr));
@@ -250,6 +251,11 @@ Result<void> EsysTpm::NvWrite(std::uint32_t index, std::span<const std::uint8_t>
 
 // TPM2_NV_Read (Part 3, 31.13) of the whole index, in chunks.
 Result<Bytes> EsysTpm::NvRead(std::uint32_t index) {
+  TC_RETURN_IF_ERROR(CheckIndex(index));
+  return ReadNvIndex(index);
+}
+
+Result<Bytes> EsysTpm::ReadNvIndex(std::uint32_t index) {
   ESYS_CONTEXT* ctx = connection_->ctx.get();
   TrCloseGuard tr(ctx);
   TC_ASSIGN_OR_RETURN(const TPMS_NV_PUBLIC pub, OpenIndex(ctx, index, tr));
@@ -278,6 +284,7 @@ Result<Bytes> EsysTpm::NvRead(std::uint32_t index) {
 // TPM2_NV_Extend (Part 3, 31.9): new = H_nameAlg(old || data), old being
 // zeros before the first extend.
 Result<void> EsysTpm::NvExtend(std::uint32_t index, std::span<const std::uint8_t> data) {
+  TC_RETURN_IF_ERROR(CheckIndex(index));
   ESYS_CONTEXT* ctx = connection_->ctx.get();
   TrCloseGuard tr(ctx);
   TC_ASSIGN_OR_RETURN(const TPMS_NV_PUBLIC pub, OpenIndex(ctx, index, tr));
@@ -306,6 +313,7 @@ Result<void> EsysTpm::NvExtend(std::uint32_t index, std::span<const std::uint8_t
 // TPM2_NV_WriteLock (Part 3, 31.11): with TPMA_NV_WRITE_STCLEAR, writes fail
 // with TPM_RC_NV_LOCKED until the next TPM2_Startup(CLEAR).
 Result<void> EsysTpm::NvWriteLock(std::uint32_t index) {
+  TC_RETURN_IF_ERROR(CheckIndex(index));
   ESYS_CONTEXT* ctx = connection_->ctx.get();
   TrCloseGuard tr(ctx);
   TC_ASSIGN_OR_RETURN(const TPMS_NV_PUBLIC pub, OpenIndex(ctx, index, tr));

@@ -87,6 +87,9 @@ class EsysTpm final : public Tpm {
   [[nodiscard]] Result<Bytes> Unseal(const SealedObject& sealed) override;
 
  private:
+  // Reads a whole NV index of any range (esys_nv.cc): NvRead for the owner
+  // range, ReadEk for the EK certificate indices. kNotFound when undefined.
+  [[nodiscard]] Result<Bytes> ReadNvIndex(std::uint32_t index);
   // kInvalidArgument unless every bank of `pcrs` is allocated (esys_seal.cc).
   [[nodiscard]] Result<void> RequireAllocated(std::span<const PcrSelection> pcrs);
 
