@@ -112,9 +112,84 @@ def quote_seeds():
     yield "attest-and-sig.bin", b"\x04" + bytes([len(attest) + 1]) + attest + sig
 
 
+def ima_field(b):
+    return struct.pack("<I", len(b)) + b
+
+
+def ima_ng_data(alg, digest, path, extra=()):
+    """Linux ima_template_lib.c: d-ng = "alg:" NUL digest; n-ng = path NUL."""
+    data = ima_field(alg.encode() + b":\0" + digest) + ima_field(path.encode() + b"\0")
+    for e in extra:
+        data += ima_field(e)
+    return data
+
+
+def ima_binary_entry(name, data, size=20, violation=False):
+    """Linux ima_fs.c ima_measurements_show (little-endian)."""
+    if violation:
+        digest = b"\0" * size
+    elif name == "ima":
+        padded = data[:20] + data[24:].ljust(256, b"\0")
+        digest = hashlib.sha1(padded).digest()
+    else:
+        digest = {20: hashlib.sha1, 32: hashlib.sha256}[size](data).digest()
+    out = struct.pack("<I", 10) + digest + struct.pack("<I", len(name)) + name.encode()
+    if name != "ima":
+        out += struct.pack("<I", len(data))
+    return out + data
+
+
+def ima_binary_seeds():
+    f = hashlib.sha256(b"file").digest()
+    ng = ima_binary_entry("ima-ng", ima_ng_data("sha256", f, "boot_aggregate"))
+    ng += ima_binary_entry("ima-ng", ima_ng_data("sha256", f, "/usr/bin/bash"))
+    ng += ima_binary_entry("ima-ng", ima_ng_data("sha256", b"\0" * 32, "/var/log/x"), violation=True)
+    yield "ima-ng.bin", ng
+    yield "ima-ng-sha256-bank.bin", ima_binary_entry("ima-ng", ima_ng_data("sha256", f, "/init"), 32)
+    yield "ima-sig.bin", ima_binary_entry("ima-sig", ima_ng_data("sha256", f, "/bin/sh", [b"\x03\x02\x04" + b"\x11" * 10]))
+    yield "ima-buf.bin", ima_binary_entry("ima-buf", ima_ng_data("sha256", hashlib.sha256(b"key").digest(), ".ima", [b"key"]))
+    yield "ima-modsig.bin", ima_binary_entry("ima-modsig", ima_ng_data("sha256", f, "/lib/m.ko", [b"", b"", b""]))
+    yield "custom.bin", ima_binary_entry("d-ngv2|n-ng", ima_field(b"ima:sha256:\0" + f) + ima_field(b"/x\0"))
+    legacy = hashlib.sha1(b"x").digest() + struct.pack("<I", 4) + b"/bin"
+    yield "ima-legacy.bin", ima_binary_entry("ima", legacy)
+    yield "truncated.bin", ng[:-5]
+
+
+def ima_ascii_seeds():
+    lines = []
+    for name, data in (("boot_aggregate", b"a"), ("/usr/bin/bash", b"b"), ("/path with space", b"c")):
+        d = hashlib.sha256(data).digest()
+        th = hashlib.sha1(ima_ng_data("sha256", d, name)).hexdigest()
+        lines.append(f"10 {th} ima-ng sha256:{d.hex()} {name}")
+    d = hashlib.sha256(b"s").digest()
+    sig = bytes.fromhex("030204aabbccdd0002beef")
+    th = hashlib.sha1(ima_ng_data("sha256", d, "/bin/sh", [sig])).hexdigest()
+    lines.append(f"10 {th} ima-sig sha256:{d.hex()} /bin/sh {sig.hex()}")
+    lines.append("10 " + "0" * 40 + " ima-ng sha256:" + "0" * 64 + " /var/log/v")
+    yield "ima-ng.txt", ("\n".join(lines) + "\n").encode()
+    legacy = hashlib.sha1(b"x").digest()
+    th = hashlib.sha1(legacy + b"/init".ljust(256, b"\0")).hexdigest()
+    yield "ima-legacy.txt", f"10 {th} ima {legacy.hex()} /init\n".encode()
+    yield "bad-line.txt", b"10 zz ima-ng sha256:00 /x\n"
+
+
+def ima_policy_seeds():
+    d = hashlib.sha256(b"file").hexdigest()
+    yield "keylime-v1.json", ('{"meta": {"version": 1, "generator": 3}, "release": 0, '
+                              '"digests": {"/usr/bin/bash": ["' + d + '"], "boot_aggregate": ["' + d + '"]}, '
+                              '"excludes": ["/tmp/.*", "/var/log/\\\\d+"], "keyrings": {".ima": ["' + d + '"]}, '
+                              '"ima": {"ignored_keyrings": ["*"], "log_hash_alg": "sha1", "dm_policy": null}, '
+                              '"ima-buf": {"kexec-cmdline": ["' + d + '"]}, "verification-keys": ""}').encode()
+    yield "keylime-allowlist.json", ('{"meta": {"version": 5}, "hashes": {"/init": ["' + d[:40] + '"]}}').encode()
+    yield "sha256sum.txt", f"{d}  /usr/bin/bash\n{d} */bin/sh\n# comment\n".encode()
+    yield "checkpoint.txt", ("trustchain-ima-checkpoint 1\nentries 3\npcr 10 sha256 " + d + "\n").encode()
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "seeds")
-    for target, gen in (("eventlog", seeds), ("tpm_quote", quote_seeds)):
+    for target, gen in (("eventlog", seeds), ("tpm_quote", quote_seeds),
+                        ("ima_binary", ima_binary_seeds), ("ima_ascii", ima_ascii_seeds),
+                        ("ima_policy", ima_policy_seeds)):
         out = os.path.join(root, target)
         os.makedirs(out, exist_ok=True)
         for name, data in gen():

@@ -20,6 +20,7 @@ PACKAGES=(
   swtpm swtpm-tools                    # software TPM process (tests, VM vTPMs)
   # peers and tools used by tests and benchmarks
   tpm2-tools                           # tpm2_eventlog, tpm2_checkquote: peers in tests and bench/
+  ima-evm-utils                        # evmctl ima_measurement: peer of `ima replay` in tests
   hyperfine time bc jq                 # whole-process timing in bench/
   python3 python3-yaml python3-cryptography  # ../shared/bench/gen_data.py
 )

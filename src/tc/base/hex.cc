@@ -1,5 +1,7 @@
 #include "tc/base/hex.h"
 
+#include <array>
+
 namespace tc {
 
 std::string ToHex(std::span<const std::uint8_t> bytes) {
@@ -138,6 +140,29 @@ bool LooksLikeUtf16Ascii(std::span<const std::uint8_t> bytes) {
     ++chars;
   }
   return chars > 0;
+}
+
+namespace {
+constexpr std::array<std::int8_t, 256> kHexValue = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(-1);
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'A' + 10);
+  return t;
+}();
+}  // namespace
+
+bool DecodeHex(std::string_view hex, std::span<std::uint8_t> out) {
+  if (hex.size() != 2 * out.size()) return false;
+  int bad = 0;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int hi = kHexValue[static_cast<unsigned char>(hex[2 * i])];
+    const int lo = kHexValue[static_cast<unsigned char>(hex[2 * i + 1])];
+    bad |= hi | lo;  // negative if either digit is bad
+    out[i] = static_cast<std::uint8_t>((hi << 4) | (lo & 0xf));
+  }
+  return bad >= 0;
 }
 
 }  // namespace tc

@@ -25,6 +25,11 @@ inline std::span<const std::uint8_t> AsBytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
+// Decodes hex (either case, no prefix) of exactly 2 * out.size() digits
+// into out, with no allocation; false on a bad digit or length (out is then
+// unspecified). For bulk input (policies with a million digests).
+[[nodiscard]] bool DecodeHex(std::string_view hex, std::span<std::uint8_t> out);
+
 // UTF-16LE (UEFI CHAR16) to UTF-8. Stops at the first NUL. Unpaired
 // surrogates become U+FFFD; an odd trailing byte is ignored.
 std::string Utf16LeToUtf8(std::span<const std::uint8_t> bytes);

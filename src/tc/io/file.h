@@ -7,6 +7,9 @@
 #include <span>
 #include <string>
 
+#include <memory>
+
+#include "tc/base/byte_source.h"
 #include "tc/base/error.h"
 #include "tc/base/hex.h"
 
@@ -16,6 +19,37 @@ namespace tc::io {
 // it does not exist, kIo when it cannot be read, and kInvalidArgument when it
 // is larger than max_size bytes.
 [[nodiscard]] Result<Bytes> ReadFile(const std::string& path, std::size_t max_size);
+
+// Opens `path` ("-" is standard input) for reading in pieces, for inputs too
+// large to hold (IMA lists). kNotFound / kIo naming the path.
+[[nodiscard]] Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path);
+
+// A whole file's bytes, mapped read-only when it is a regular file (no copy,
+// no zeroed memory) and read into memory otherwise (pipes, "-").
+class MappedFile {
+ public:
+  // Fails like ReadFile.
+  [[nodiscard]] static Result<MappedFile> Open(const std::string& path, std::size_t max_size);
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+
+  std::span<const std::uint8_t> bytes() const { return bytes_; }
+  // Gives back the memory of bytes [0, offset) that a one-pass reader has
+  // left behind (they are not read again: the span's contents there become
+  // unspecified, re-read from the file if touched). No-op when not mapped.
+  void ReleaseBefore(std::size_t offset);
+
+ private:
+  MappedFile() = default;
+  std::span<const std::uint8_t> bytes_;
+  void* map_ = nullptr;
+  std::size_t map_size_ = 0;
+  std::size_t released_ = 0;
+  Bytes owned_;
+};
 
 [[nodiscard]] Result<std::string> ReadTextFile(const std::string& path,
                                                std::size_t max_size);
