@@ -89,11 +89,43 @@ else
   step "4. (skipped: needs ../shared/corpus/vm, swtpm and jq)"
 fi
 
+if [ -d "$vm/baseline-tcg" ]; then
+  step "5. runtime measurements (IMA) of each boot: PCR 10 and boot_aggregate"
+  for d in "$vm"/*/; do
+    name=$(basename "$d")
+    echo "-- $name"
+    "$tc" ima verify "$d/ima-log.bin" --pcrs "$d/pcrs-host.txt" --boot-log "$d/eventlog.bin" | sed 's/^/   /'
+  done
+fi
+if [ -f "$shared/bench/gen_data.py" ] && command -v jq >/dev/null; then
+  step "6. a 100,000-entry IMA list against a Keylime runtime policy"
+  work6=$(mktemp -d)
+  /usr/bin/python3 "$shared/bench/gen_data.py" ima --n 100000 --seed 1 --out "$work6" >/dev/null
+  meta=$work6/ima_100000_meta.json
+  echo "-- the list as measured: verified against its quoted PCR 10 and the policy"
+  "$tc" ima verify "$work6/ima_100000.log" --policy "$work6/ima_100000_policy.json" \
+    --pcr10 "$(jq -r .pcr10.sha256 "$meta")"
+  echo "-- one file changed (expected: exit 1, the entry, line, path and digests named)"
+  set +e
+  "$tc" ima verify "$work6/ima_100000_tamper.log" --policy "$work6/ima_100000_policy.json" \
+    --pcr10 "$(jq -r .tamper.pcr10.sha256 "$meta")"
+  rc=$?
+  set -e
+  [ "$rc" -eq 1 ] || { echo "expected exit 1, got $rc"; exit 1; }
+  echo "   exit $rc: the changed file is reported"
+  rm -rf "$work6"
+fi
+
 host_log=/sys/kernel/security/tpm0/binary_bios_measurements
-step "5. this host's firmware log"
+step "7. this host's firmware log"
 if [ -r "$host_log" ]; then
   "$tc" eventlog replay "$host_log" || true
 else
   echo "no $host_log here (no TPM exposed to this machine)"
+fi
+host_ima=/sys/kernel/security/ima/binary_runtime_measurements
+if [ -r "$host_ima" ]; then
+  step "8. this host's IMA list"
+  "$tc" ima replay "$host_ima" || true
 fi
 step "done"

@@ -43,6 +43,9 @@ for fuzzer in build/sanitize/fuzz/*_fuzz; do
   case "$name" in
     eventlog) [ -d "$TC_SHARED_DIR/corpus/eventlog" ] && seeds+=("$TC_SHARED_DIR/corpus/eventlog") ;;
     pcr_values) [ -d "$TC_SHARED_DIR/corpus/vm/baseline-tcg" ] && seeds+=("$TC_SHARED_DIR/corpus/vm/baseline-tcg") ;;
+    ima_ascii|ima_binary)
+      [ -d "$TC_SHARED_DIR/corpus/ima" ] && seeds+=("$TC_SHARED_DIR/corpus/ima")
+      [ -d "$TC_SHARED_DIR/corpus/vm/baseline-tcg" ] && seeds+=("$TC_SHARED_DIR/corpus/vm/baseline-tcg") ;;
   esac
   echo "$name: fuzzing for ${seconds}s from ${seeds[*]}"
   if ! "$fuzzer" -max_total_time="$seconds" -max_len=262144 -rss_limit_mb=2048 \
