@@ -1,6 +1,6 @@
 // libFuzzer target: the Keylime runtime policy loader, the sha256sum digest
-// list reader and the IMA checkpoint parser, and a check of one entry
-// against what they load.
+// list reader, the IMA checkpoint parser and the IMA signature header
+// parser, and a check of one entry against what they load.
 
 #include <cstddef>
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include "tc/ima/allowlist.h"
 #include "tc/ima/keylime_policy.h"
 #include "tc/ima/replay.h"
+#include "tc/ima/signature.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace tc::ima;
@@ -32,5 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Allowlist list;
   if (LoadDigestList(text, list)) (void)list.Check(e);
   (void)Checkpoint::Parse(text);
+  (void)ParseImaSignature(bytes);
+  (void)ImaKeyring().Check(d, bytes);
   return 0;
 }

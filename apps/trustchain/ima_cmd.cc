@@ -18,6 +18,8 @@
 #include "tc/ima/parser.h"
 #include "tc/ima/replay.h"
 #include "tc/ima/report.h"
+#include "tc/ima/signature.h"
+#include "tc/crypto/signature.h"
 #include "tc/ima/verify.h"
 #include "tc/io/file.h"
 #include "tc/pcr/pcr_values.h"
@@ -41,6 +43,7 @@ struct ImaFlags {
   std::string boot_log;
   std::string policy;
   std::string checkpoint;
+  std::vector<std::string> ima_keys;
   std::size_t max_violations = 1000;
   bool progress = false;
 };
@@ -77,7 +80,8 @@ void AddPcrFlags(CLI::App* cmd, ImaFlags* f) {
       ->option_text("HEX");
   cmd->add_option("--pcrs", f->pcrs_file,
                   "PCR values file (as for 'eventlog replay --pcrs', e.g. 'tpm checkquote "
-                  "--pcrs-out'): its PCR 10 values are the quoted ones");
+                  "--pcrs-out'): its PCR 10 values are the quoted ones")
+      ->option_text("FILE");
   cmd->add_option("--bank", f->banks,
                   "Also replay this bank (repeatable; default: sha1 and sha256)")
       ->option_text("ALG");
@@ -272,14 +276,50 @@ int RunReplay(const ImaFlags& f) {
   return kExitOk;
 }
 
-Result<std::optional<pcr::PcrValues>> FirmwarePcrs(const ImaFlags& f) {
-  if (f.boot_log.empty()) return std::optional<pcr::PcrValues>();
+// PCRs 0-9 for the boot_aggregate check: the quoted values in --pcrs
+// (proven by the quote), else the replay of --boot-log. When both are
+// given, the log's replay must equal every quoted PCR 0-9 it records.
+Result<std::optional<pcr::PcrValues>> FirmwarePcrs(const ImaFlags& f, std::string* source) {
+  std::optional<pcr::PcrValues> quoted;
+  if (!f.pcrs_file.empty()) {
+    TC_ASSIGN_OR_RETURN(std::string text, io::ReadTextFile(f.pcrs_file, kMaxPcrFileSize));
+    auto values = pcr::ParsePcrValues(text);
+    if (!values) return Fail(std::move(values).error().Wrap(f.pcrs_file));
+    pcr::PcrValues q;
+    for (const auto& [alg, pcrs] : values->banks) {
+      for (std::uint32_t i = 0; i <= 9; ++i) {
+        if (const auto it = pcrs.find(i); it != pcrs.end()) q.banks[alg][i] = it->second;
+      }
+    }
+    // Only a bank with all of PCRs 0-7 quoted can give a boot_aggregate.
+    std::erase_if(q.banks, [](const auto& b) { return b.second.size() < 8; });
+    if (!q.empty()) quoted = std::move(q);
+  }
+  if (f.boot_log.empty()) {
+    if (quoted) *source = "quoted PCRs";
+    return quoted;
+  }
   TC_ASSIGN_OR_RETURN(Bytes bytes, io::ReadFile(f.boot_log, eventlog::kMaxLogSize));
   auto log = eventlog::EventLog::Parse(std::move(bytes), eventlog::ParseOptions{});
   if (!log) return Fail(std::move(log).error().Wrap(f.boot_log));
   auto replay = eventlog::Replay(*log);
   if (!replay) return Fail(std::move(replay).error().Wrap(f.boot_log));
-  return std::optional<pcr::PcrValues>(std::move(replay->pcrs));
+  if (!quoted) {
+    *source = "replayed firmware log, not compared with a quote";
+    return std::optional<pcr::PcrValues>(std::move(replay->pcrs));
+  }
+  for (const auto& [alg, pcrs] : quoted->banks) {
+    for (const auto& [index, value] : pcrs) {
+      const crypto::Digest* replayed = replay->pcrs.Find(alg, index);
+      if (replayed != nullptr && !(*replayed == value)) {
+        return Fail(ErrorCode::kVerificationFailed,
+                    fmt::format("{}: replays {} PCR {} to {}, but the quote says {}", f.boot_log,
+                                crypto::HashAlgName(alg), index, replayed->Hex(), value.Hex()));
+      }
+    }
+  }
+  *source = "quoted PCRs, matching the firmware log";
+  return quoted;
 }
 
 // Loads an allowlist file: a Keylime runtime policy (JSON) or a
@@ -298,9 +338,9 @@ Result<ima::Allowlist> LoadPolicy(const std::string& path) {
     if (!policy) return Fail(std::move(policy).error().Wrap(path));
     if (!policy->verification_keys.empty()) {
       std::fprintf(stderr,
-                   "trustchain: ima verify: note: %s lists IMA signature verification keys; "
-                   "trustchain does not verify ima-sig signatures yet, so entries are checked "
-                   "by digest only\n",
+                   "trustchain: ima verify: note: %s lists IMA signature verification keys, "
+                   "which trustchain does not read from a Keylime policy: pass the keys' "
+                   "certificates with --ima-key to verify file signatures\n",
                    path.c_str());
     }
     return std::move(policy->allowlist);
@@ -338,11 +378,38 @@ int RunVerify(const ImaFlags& f) {
   if (!banks) return undecided(banks.error(), "ima verify");
   auto quoted = Quoted(f);
   if (!quoted) return undecided(quoted.error(), "ima verify");
-  auto firmware = FirmwarePcrs(f);
-  if (!firmware) return undecided(firmware.error(), "ima verify: --boot-log");
+  if (f.file == "-" && (f.policy == "-" || f.pcrs_file == "-" || f.boot_log == "-" ||
+                        f.checkpoint == "-")) {
+    return undecided(Error(ErrorCode::kInvalidArgument, "only one input can be standard input ('-')"),
+                     "ima verify");
+  }
+  std::string firmware_source;
+  auto firmware = FirmwarePcrs(f, &firmware_source);
+  if (!firmware) {
+    if (firmware.error().code() == ErrorCode::kVerificationFailed) {
+      // The firmware log is not what the TPM measured: evidence checked and wrong.
+      std::fprintf(stderr, "trustchain: ima verify: %s\n", firmware.error().message().c_str());
+      if (f.format == Format::kJson) {
+        doc::Value v = doc::Value::MakeObject();
+        v.Set("verdict", "untrusted");
+        v.Set("error", firmware.error().message());
+        Emit(f.format, v, "");
+      }
+      return kExitFailed;
+    }
+    return undecided(firmware.error(), "ima verify: --boot-log");
+  }
   // The policy loads on a second thread while the list is read and hashed.
   std::optional<ima::BackgroundAllowlist> policy;
   if (!f.policy.empty()) policy.emplace([path = f.policy] { return LoadPolicy(path); });
+  ima::ImaKeyring keyring;
+  for (const std::string& path : f.ima_keys) {
+    auto bytes = io::ReadFile(path, 1u << 20);
+    if (!bytes) return undecided(bytes.error(), "ima verify: --ima-key");
+    auto key = crypto::VerifyKey::Load(*bytes);
+    if (!key) return undecided(std::move(key).error().Wrap(path), "ima verify: --ima-key");
+    keyring.Add(std::move(*key));
+  }
   std::optional<ima::Checkpoint> resume;
   if (!f.checkpoint.empty() && ::access(f.checkpoint.c_str(), F_OK) == 0) {
     auto text = io::ReadTextFile(f.checkpoint, kMaxCheckpointSize);
@@ -358,7 +425,9 @@ int RunVerify(const ImaFlags& f) {
   options.banks = *banks;
   options.quoted = *quoted;
   options.firmware = *firmware;
+  options.firmware_source = firmware_source;
   if (policy) options.allowlist_source = &*policy;
+  if (!keyring.empty()) options.keyring = &keyring;
   options.resume = resume;
   options.max_violations = f.max_violations;
   options.progress = Progress(f);
@@ -418,14 +487,21 @@ void AddImaCommands(CLI::App& app, int* exit_code) {
   AddPcrFlags(verify, f.get());
   verify->add_option("--boot-log", f->boot_log,
                      "Firmware event log of the same boot: its PCRs 0-9 must give the list's "
-                     "boot_aggregate");
+                     "boot_aggregate")
+      ->option_text("FILE");
   verify->add_option("--policy", f->policy,
                      "Allowlist: a Keylime runtime policy (JSON, format 1; or the older "
-                     "allowlist JSON) or a sha256sum-style digest list");
+                     "allowlist JSON) or a sha256sum-style digest list")
+      ->option_text("FILE");
+  verify->add_option("--ima-key", f->ima_keys,
+                     "Certificate or public key (PEM or DER) trusted to sign files; repeatable. "
+                     "An entry whose IMA signature (ima-sig) verifies with one is trusted even if "
+                     "the allowlist does not list it; one that fails to verify is a violation")
+      ->option_text("FILE");
   verify->add_option("--checkpoint", f->checkpoint,
-                     "Incremental verification: if FILE exists, FILE (the list) holds the "
-                     "entries after it and replay resumes from its PCR values; on success FILE "
-                     "is advanced past the verified (attested) entries")
+                     "Incremental verification: if STATE exists, the list (FILE) holds only the "
+                     "entries after it and replay resumes from its PCR values; on success STATE "
+                     "is advanced past the verified (with a quote: attested) entries")
       ->option_text("STATE");
   verify->add_option("--max-violations", f->max_violations,
                      "Violations listed in full (all are counted; default 1000)");

@@ -98,4 +98,51 @@ if [ -f "$gen" ]; then
   [ $rc = 0 ] && [ "$got" = '["trusted",1000,1001]' ] && ok "incremental verification with a checkpoint: $got" || bad "incremental: exit $rc, $got"
   grep -q "^entries 2001$" "$tmp/cp" && ok "checkpoint advanced to 2001 entries" || bad "checkpoint: $(cat "$tmp/cp")"
 fi
+
+# File signatures made by evmctl ima_sign (RSA and ECDSA keys), in an
+# ima-sig list built here: trustchain must verify them with the keys'
+# certificates, refuse a changed signature, and leave a signature by an
+# unknown key to the allowlist.
+if command -v openssl >/dev/null; then
+  s=$tmp/sig; mkdir -p "$s"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$s/rsa.key" -out "$s/rsa.crt" -subj "/CN=ima rsa" \
+    -days 2 -addext subjectKeyIdentifier=hash 2>/dev/null
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$s/ec.key" \
+    -out "$s/ec.crt" -subj "/CN=ima ec" -days 2 2>/dev/null
+  echo one >"$s/f1"; echo two >"$s/f2"
+  evmctl ima_sign --key "$s/rsa.key" --hashalgo sha256 --sigfile "$s/f1" >/dev/null 2>&1
+  evmctl ima_sign --key "$s/ec.key" --hashalgo sha256 --sigfile "$s/f2" >/dev/null 2>&1
+  # mk LIST FLIP: ima-sig ascii lines (Linux ima_template_lib.c layout); FLIP=1 changes one
+  # signature byte of the first entry (and recomputes its template hash).
+  mk() {
+    /usr/bin/python3 - "$1" "$2" "$s/f1" "$s/f1.sig" "$s/f2" "$s/f2.sig" <<'PY'
+import hashlib, struct, sys
+out, flip = sys.argv[1], sys.argv[2] == "1"
+def field(b): return struct.pack("<I", len(b)) + b
+lines = []
+for i, (path, sigfile) in enumerate(zip(sys.argv[3::2], sys.argv[4::2])):
+    d = hashlib.sha256(open(path, "rb").read()).digest()
+    sig = bytearray(open(sigfile, "rb").read())
+    if flip and i == 0: sig[20] ^= 1
+    data = field(b"sha256:\0" + d) + field(path.encode() + b"\0") + field(bytes(sig))
+    lines.append(f"10 {hashlib.sha1(data).hexdigest()} ima-sig sha256:{d.hex()} {path} {sig.hex()}")
+open(out, "w").write("\n".join(lines) + "\n")
+PY
+  }
+  if [ -s "$s/f1.sig" ] && [ -s "$s/f2.sig" ]; then
+    mk "$s/good.txt" 0; mk "$s/bad.txt" 1
+    got=$("$tc" ima verify "$s/good.txt" --ima-key "$s/rsa.crt" --ima-key "$s/ec.crt" --format json | jq -c '[.verdict, .signatures_verified]')
+    [ "$got" = '["unattested",2]' ] && ok "evmctl's RSA and ECDSA file signatures verify: $got" || bad "signatures: $got"
+    "$tc" ima verify "$s/bad.txt" --ima-key "$s/rsa.crt" --ima-key "$s/ec.crt" --format json >"$tmp/sig.json"; rc=$?
+    got=$(jq -c '[.verdict, .violations[0].entry, .violations[0].reason]' "$tmp/sig.json")
+    [ $rc = 1 ] && [ "$got" = '["untrusted",0,"signature-invalid"]' ] && ok "a changed signature byte: $got" || bad "changed signature: exit $rc $got"
+    # Only the EC key trusted: the RSA-signed file falls to the allowlist (a
+    # sha256sum list that lists neither file).
+    echo "$(printf '%064d' 0)  /elsewhere" >"$s/list"
+    got=$("$tc" ima verify "$s/good.txt" --ima-key "$s/ec.crt" --policy "$s/list" --format json | jq -c '[.verdict, .signatures_verified, .violations[0].reason]')
+    [ "$got" = '["untrusted",1,"not-in-policy"]' ] && ok "a signature by an untrusted key is left to the allowlist: $got" || bad "unknown key: $got"
+  else
+    bad "evmctl ima_sign wrote no signature files"
+  fi
+fi
 exit $fail

@@ -36,11 +36,13 @@ class Allowlist::Table {
 
   // Appends the record; the index is built a batch at a time (with the
   // slots prefetched), and Find also looks at the batch not yet indexed.
-  void Add(std::string_view key, std::span<const std::uint8_t> digest) {
+  // False when the arena is full (4 GiB of offsets).
+  bool Add(std::string_view key, std::span<const std::uint8_t> digest) {
     const std::size_t digest_size = std::min<std::size_t>(digest.size(), kMaxDigest);
     digest = digest.first(digest_size);
     const std::size_t at = arena_.size();
-    TC_CHECK(at <= 0xffffffffu - kHeader - key.size() - digest_size);
+    if (key.size() > kMaxKey || at > 0xffffffffu - kHeader - key.size() - digest_size) return false;
+    last_ = at;
     PutU32(static_cast<std::uint32_t>(key.size()));
     PutU32(kNone);
     arena_.push_back(static_cast<std::uint8_t>(digest_size));
@@ -49,7 +51,18 @@ class Allowlist::Table {
     const std::uint64_t h = HashKey(key);
     pending_.push_back((h & ~std::uint64_t{0xffffffff}) | at);
     pending_hash_.push_back(h);
+    ++digests_;
     if (pending_.size() == kBatch) IndexPending();
+    return true;
+  }
+
+  // Another digest for the key of the last Add (no copy of the key, no
+  // duplicate check: a long list of digests for one path stays linear).
+  bool AddToLast(std::span<const std::uint8_t> digest) {
+    if (!last_ || extra_.size() >= 0xfffffffeu) return false;
+    AddExtra(*last_, digest.first(std::min<std::size_t>(digest.size(), kMaxDigest)));
+    ++digests_;
+    return true;
   }
 
   enum class Match { kAbsent, kAllowed, kMismatch };
@@ -127,9 +140,14 @@ class Allowlist::Table {
         if ((slots_[slot] >> 32) == tag) {
           const std::size_t old = static_cast<std::uint32_t>(slots_[slot]);
           if (KeyAt(old) == KeyAt(at)) {
-            // The key again: its digest joins the first record's (the
-            // repeated record stays unused in the arena).
-            if (!HasDigest(old, FirstDigest(at))) AddExtra(old, FirstDigest(at));
+            // The key again: its digests join the first record's (the
+            // repeated record stays unused in the arena). Linear in its
+            // digests; repeats are not looked for.
+            AddExtra(old, FirstDigest(at));
+            for (std::uint32_t x = U32At(at + 4); x != kNone; x = extra_[x].next) {
+              AddExtraCopy(old, x);
+            }
+            if (last_ == at) last_ = old;
             merged = true;
             break;
           }
@@ -139,7 +157,6 @@ class Allowlist::Table {
       if (merged) continue;
       slots_[slot] = (tag << 32) | at;
       ++count_;
-      ++digests_;
     }
   }
 
@@ -151,10 +168,13 @@ class Allowlist::Table {
     return false;
   }
 
+  // Distinct digests, for reports (at most kMaxReported).
   std::vector<std::string> Digests(std::size_t at) const {
     std::vector<std::string> out{ToHex(FirstDigest(at))};
-    for (std::uint32_t x = U32At(at + 4); x != kNone; x = extra_[x].next) {
-      out.push_back(ToHex(ExtraDigest(x)));
+    for (std::uint32_t x = U32At(at + 4); x != kNone && out.size() < kMaxReported;
+         x = extra_[x].next) {
+      std::string h = ToHex(ExtraDigest(x));
+      if (std::find(out.begin(), out.end(), h) == out.end()) out.push_back(std::move(h));
     }
     return out;
   }
@@ -168,26 +188,8 @@ class Allowlist::Table {
     }
     return n;
   }
-  std::size_t digest_count() const {
-    std::size_t n = digests_ + extra_.size() - extra_indexed_;
-    for (std::size_t i = 0; i < pending_.size(); ++i) {
-      const std::size_t at = static_cast<std::uint32_t>(pending_[i]);
-      if (!SeenBefore(i)) {
-        ++n;
-        continue;
-      }
-      // A repeated key: count its digest unless an earlier record has it.
-      bool dup = false;
-      const std::string_view key = KeyAt(at);
-      if (const auto idx = FindIndexed(key, pending_hash_[i])) dup = HasDigest(*idx, FirstDigest(at));
-      for (std::size_t j = 0; j < i && !dup; ++j) {
-        const std::size_t other = static_cast<std::uint32_t>(pending_[j]);
-        dup = KeyAt(other) == key && HasDigest(other, FirstDigest(at));
-      }
-      if (!dup) ++n;
-    }
-    return n;
-  }
+  // Digests stored, a repeated one counted again.
+  std::size_t digest_count() const { return digests_; }
   std::size_t memory_bytes() const {
     return arena_.size() + slots_.size() * 8 + extra_.size() * sizeof(Extra) + extra_bytes_.size();
   }
@@ -198,6 +200,8 @@ class Allowlist::Table {
   static constexpr std::size_t kHeader = 9;
   static constexpr std::size_t kMaxDigest = 64;
   static constexpr std::size_t kBatch = 256;
+  static constexpr std::size_t kMaxKey = 16384;
+  static constexpr std::size_t kMaxReported = 16;
   // Whether pending record i's key is indexed or pending earlier.
   bool SeenBefore(std::size_t i) const {
     const std::string_view key = KeyAt(static_cast<std::uint32_t>(pending_[i]));
@@ -257,8 +261,14 @@ class Allowlist::Table {
     extra_bytes_.insert(extra_bytes_.end(), digest.begin(), digest.end());
     const auto x = static_cast<std::uint32_t>(extra_.size() - 1);
     std::memcpy(arena_.data() + at + 4, &x, 4);
-    ++digests_;
-    ++extra_indexed_;
+  }
+  // Copies extra digest x (of a repeated record) to record `at`'s chain.
+  void AddExtraCopy(std::size_t at, std::uint32_t x) {
+    const Extra e = extra_[x];
+    const std::uint32_t head = U32At(at + 4);
+    extra_.push_back({e.offset, head, e.size});  // shares the bytes
+    const auto n = static_cast<std::uint32_t>(extra_.size() - 1);
+    std::memcpy(arena_.data() + at + 4, &n, 4);
   }
   void Rehash(std::size_t n) {
     if (n <= slots_.size()) return;
@@ -281,7 +291,7 @@ class Allowlist::Table {
   Bytes extra_bytes_;
   std::size_t count_ = 0;
   std::size_t digests_ = 0;
-  std::size_t extra_indexed_ = 0;  // extra_ entries counted in digests_
+  std::optional<std::size_t> last_;  // the record of the last Add
 };
 
 struct Allowlist::Exclude {
@@ -316,13 +326,16 @@ void Allowlist::Reserve(std::size_t paths, std::size_t path_bytes) {
 }
 
 void Allowlist::AllowDigest(std::string_view path, std::span<const std::uint8_t> digest) {
-  files_->Add(path, digest);
+  if (!files_->Add(path, digest)) full_ = true;
+}
+void Allowlist::AllowAnotherDigest(std::span<const std::uint8_t> digest) {
+  if (!files_->AddToLast(digest)) full_ = true;
 }
 void Allowlist::AllowKeyringDigest(std::string_view keyring, std::span<const std::uint8_t> digest) {
-  keyrings_->Add(keyring, digest);
+  if (!keyrings_->Add(keyring, digest)) full_ = true;
 }
 void Allowlist::AllowBufferDigest(std::string_view name, std::span<const std::uint8_t> digest) {
-  buffers_->Add(name, digest);
+  if (!buffers_->Add(name, digest)) full_ = true;
 }
 void Allowlist::IgnoreKeyring(std::string_view keyring) {
   if (keyring == "*") ignore_all_keyrings_ = true;
@@ -338,6 +351,7 @@ std::optional<std::string> ToPosixEre(std::string_view p, std::string* prefix) {
   bool literal = true;  // still in the leading literal run
   bool prev_quantifier = false;
   bool in_bracket = false;  // inside [...], where * + ? { are plain
+  int depth = 0;            // of groups: "x)|(y" must not escape the anchor
   prefix->clear();
   for (std::size_t i = 0; i < p.size(); ++i) {
     const char c = p[i];
@@ -368,14 +382,27 @@ std::optional<std::string> ToPosixEre(std::string_view p, std::string* prefix) {
         case 'A': case 'Z': case 'b': case 'B': case 'z': return std::nullopt;
         default:
           if (std::isalnum(static_cast<unsigned char>(n))) return std::nullopt;
-          out += '\\';
-          out += n;
+          // A literal character, bracketed: GNU regcomp reads \< \> \` \'
+          // as anchors where Python sees the plain characters.
+          if (n == '^') {
+            out += "\\^";
+          } else if (n == ']' || n == '\\') {
+            out += '\\';
+            out += n;
+          } else {
+            out += '[';
+            out += n;
+            out += ']';
+          }
           if (literal) *prefix += n;
       }
       prev_quantifier = false;
       continue;
     }
     if (in_bracket) {
+      if (c == '[' && i + 1 < p.size() && (p[i + 1] == ':' || p[i + 1] == '.' || p[i + 1] == '=')) {
+        return std::nullopt;  // POSIX class syntax; means something else in Python
+      }
       if (c == ']') in_bracket = false;
       out += c;
       continue;
@@ -383,6 +410,7 @@ std::optional<std::string> ToPosixEre(std::string_view p, std::string* prefix) {
     if (c == '(' && p.substr(i).starts_with("(?:")) {
       out += '(';
       i += 2;
+      ++depth;
       literal = false;
       prev_quantifier = false;
       continue;
@@ -401,6 +429,8 @@ std::optional<std::string> ToPosixEre(std::string_view p, std::string* prefix) {
       in_bracket = true;
       continue;
     }
+    if (c == '(') ++depth;
+    if (c == ')' && --depth < 0) return std::nullopt;  // unbalanced: could unanchor
     const bool meta = std::string_view(".[]()*+?{}|^$").find(c) != std::string_view::npos;
     if (meta && literal) {
       literal = false;
@@ -409,8 +439,13 @@ std::optional<std::string> ToPosixEre(std::string_view p, std::string* prefix) {
       if (c == '|') prefix->clear();
     }
     if (literal) *prefix += c;
-    out += c;
+    if (c == '.') {
+      out += "[^\n]";  // Python's '.' does not match a newline; POSIX's does
+    } else {
+      out += c;
+    }
   }
+  if (depth != 0 || in_bracket) return std::nullopt;
   out += ')';
   // An alternation anywhere means no common literal prefix.
   if (p.find('|') != std::string_view::npos) prefix->clear();
@@ -505,15 +540,19 @@ Allowlist::Decision Allowlist::Check(std::optional<std::string_view> path,
       case Table::Match::kMismatch: return d;
       case Table::Match::kAbsent: break;
     }
-    if (ignore_all_keyrings_ ||
-        std::find(ignored_keyrings_.begin(), ignored_keyrings_.end(), name) !=
-            ignored_keyrings_.end()) {
-      return {Outcome::kIgnored, {}};
-    }
     switch (buffers_->Lookup(name, Table::HashKey(name), digest, &d.expected)) {
       case Table::Match::kAllowed: return {Outcome::kAllowed, {}};
       case Table::Match::kMismatch: return d;
       case Table::Match::kAbsent: break;
+    }
+    // Ignored keyrings cover key measurements only (kernel keyrings are
+    // named ".ima", ".builtin_trusted_keys", "_ima"...), never other buffers
+    // such as kexec-cmdline or critical data.
+    const bool keyring_name = !name.empty() && (name.front() == '.' || name.front() == '_');
+    if (keyring_name &&
+        (ignore_all_keyrings_ || std::find(ignored_keyrings_.begin(), ignored_keyrings_.end(),
+                                           name) != ignored_keyrings_.end())) {
+      return {Outcome::kIgnored, {}};
     }
     return {Outcome::kNotListed, {}};
   }

@@ -34,7 +34,13 @@ class Allowlist {
 
   // Trusts `digest` (raw bytes; any algorithm, matched by value and size)
   // for the file `path`. Several digests may be trusted per path.
+  // Paths longer than 16 KiB, or an allowlist past 4 GiB, are not added
+  // and make full() true (loaders then fail).
   void AllowDigest(std::string_view path, std::span<const std::uint8_t> digest);
+  // One more digest for the path of the last AllowDigest, without storing
+  // the path again (a policy's list of digests for one path).
+  void AllowAnotherDigest(std::span<const std::uint8_t> digest);
+  bool full() const { return full_; }
   // Excludes paths matching a regular expression anchored at the path's
   // start (as Keylime applies its "excludes" with Python's re.match). POSIX
   // extended syntax plus \d \w \s \D \W \S and (?:...). kInvalidArgument
@@ -105,6 +111,7 @@ class Allowlist {
   std::vector<std::unique_ptr<Exclude>> excludes_;
   std::vector<std::string> ignored_keyrings_;
   bool ignore_all_keyrings_ = false;
+  bool full_ = false;
 
   bool Excluded(std::string_view path) const;
 };

@@ -84,7 +84,7 @@ TEST(AllowlistTest, DigestsOfAnyAlgorithmMatchByValueAndSize) {
 
 // With and without BuildIndex: the header promises lookups are correct
 // either way.
-TEST(AllowlistTest, SeveralDigestsPerPathAndDuplicatesDropped) {
+TEST(AllowlistTest, SeveralDigestsPerPathRepeatsReportedOnce) {
   for (const bool build_index : {false, true}) {
     SCOPED_TRACE(build_index ? "after BuildIndex" : "without BuildIndex");
     Allowlist a;
@@ -93,12 +93,17 @@ TEST(AllowlistTest, SeveralDigestsPerPathAndDuplicatesDropped) {
     }
     a.AllowDigest("/usr/lib/libm.so.6", HashOf(HashAlg::kSha256, "m"));
     if (build_index) a.BuildIndex();
+    a.AllowAnotherDigest(HashOf(HashAlg::kSha256, "m2"));  // joins libm's digests
     EXPECT_EQ(a.path_count(), 2u);
-    EXPECT_EQ(a.digest_count(), 4u);
+    // Stored as given (repeats are not looked for: that would make a long
+    // list of digests for one path quadratic), reported once.
+    EXPECT_EQ(a.digest_count(), 6u);  // 4 for libc, m and m2
+    EXPECT_FALSE(a.full());
     for (const char* v : {"v1", "v2", "v3"}) {
       EXPECT_EQ(Check(a, File("/usr/lib/libc.so.6", v)), Outcome::kAllowed) << v;
     }
     EXPECT_EQ(Check(a, File("/usr/lib/libm.so.6", "m")), Outcome::kAllowed);
+    EXPECT_EQ(Check(a, File("/usr/lib/libm.so.6", "m2")), Outcome::kAllowed);
     const Allowlist::Decision d = a.Check(File("/usr/lib/libc.so.6", "v4").View());
     EXPECT_EQ(d.outcome, Outcome::kDigestMismatch);
     std::vector<std::string> expected = d.expected;
@@ -227,6 +232,39 @@ TEST(AllowlistExcludeTest, BracketExpressions) {
   EXPECT_EQ(Check(a, File("/opt/.z", "x")), Outcome::kExcluded);
   // In POSIX "[\.]" would also match a backslash; Python's does not.
   EXPECT_EQ(Check(a, File("/opt/\\z", "x")), Outcome::kNotListed);
+}
+
+TEST(AllowlistExcludeTest, TranslationNeverExcludesMoreThanPython) {
+  Allowlist a;
+  // "." does not match a newline in Python's re (no DOTALL).
+  ASSERT_TRUE(a.AddExcludeRegex(".*/__pycache__/.*").has_value());
+  EXPECT_EQ(Check(a, File("/usr/lib/__pycache__/m.pyc", "x")), Outcome::kExcluded);
+  EXPECT_EQ(Check(a, File("/home/u/x\n/__pycache__/y", "x")), Outcome::kNotListed);
+  // Unbalanced groups could escape the "^(...)" anchor: refused.
+  EXPECT_FALSE(a.AddExcludeRegex("x)|(/tmp/").has_value());
+  EXPECT_FALSE(a.AddExcludeRegex("x))|((y").has_value());
+  EXPECT_FALSE(a.AddExcludeRegex("(/tmp/").has_value());
+  EXPECT_FALSE(a.AddExcludeRegex("[abc").has_value());
+  // GNU reads \< \> as word anchors; Python as the characters.
+  ASSERT_TRUE(a.AddExcludeRegex(R"(/srv/\<x\>)").has_value());
+  EXPECT_EQ(Check(a, File("/srv/<x>", "x")), Outcome::kExcluded);
+  EXPECT_EQ(Check(a, File("/srv/x", "x")), Outcome::kNotListed);
+  // POSIX class syntax inside brackets means other characters in Python.
+  EXPECT_FALSE(a.AddExcludeRegex("/a/[[:alpha:]]").has_value());
+}
+
+TEST(AllowlistTest, IgnoredKeyringsCoverKeyMeasurementsOnly) {
+  Allowlist a;
+  a.IgnoreKeyring("*");
+  a.BuildIndex();
+  Entry key = File(".ima", "k");
+  key.template_name = "ima-buf";
+  key.buffer = {1, 2, 3};
+  EXPECT_EQ(a.Check(key.View()).outcome, Outcome::kIgnored);
+  Entry kexec = File("kexec-cmdline", "c");
+  kexec.template_name = "ima-buf";
+  kexec.buffer = {1, 2, 3};
+  EXPECT_EQ(a.Check(kexec.View()).outcome, Outcome::kNotListed);
 }
 
 TEST(AllowlistExcludeTest, OptionalLeadingCharacters) {

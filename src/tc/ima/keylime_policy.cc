@@ -58,7 +58,7 @@ class PolicyHandler final : public json::Handler {
   Result<void> BeginArray() override {
     if (skip_ > 0) return Skip(+1);
     switch (state_) {
-      case State::kDigestList: state_ = State::kDigestItems; return {};
+      case State::kDigestList: state_ = State::kDigestItems; items_ = 0; return {};
       case State::kKeyringList: state_ = State::kKeyringItems; return {};
       case State::kBufList: state_ = State::kBufItems; return {};
       case State::kExcludesValue: state_ = State::kExcludes; return {};
@@ -87,12 +87,21 @@ class PolicyHandler final : public json::Handler {
         back_ = State::kMeta;
         return {};
       case State::kDigests:
+        if (key.size() > kMaxPath) return TooLong(key);
         key_.assign(key);
         state_ = State::kDigestList;
         if (consumed_ && ++keys_seen_ % 65536 == 0) Consumed(key);
         return {};
-      case State::kKeyrings: key_.assign(key); state_ = State::kKeyringList; return {};
-      case State::kBuf: key_.assign(key); state_ = State::kBufList; return {};
+      case State::kKeyrings:
+        if (key.size() > kMaxPath) return TooLong(key);
+        key_.assign(key);
+        state_ = State::kKeyringList;
+        return {};
+      case State::kBuf:
+        if (key.size() > kMaxPath) return TooLong(key);
+        key_.assign(key);
+        state_ = State::kBufList;
+        return {};
       case State::kIma:
         back_ = State::kIma;
         if (key == "ignored_keyrings") state_ = State::kIgnoredValue;
@@ -109,16 +118,23 @@ class PolicyHandler final : public json::Handler {
     switch (state_) {
       case State::kDigestItems:
         if (!DecodeDigest(s, d, &n)) return BadDigest(s);
-        ++digests_;
-        out_.allowlist.AllowDigest(key_, std::span(d).first(n));
+        // The path is stored once per list of digests.
+        if (items_++ == 0) {
+          out_.allowlist.AllowDigest(key_, std::span(d).first(n));
+        } else {
+          out_.allowlist.AllowAnotherDigest(std::span(d).first(n));
+        }
+        if (out_.allowlist.full()) return TooLarge();
         return {};
       case State::kKeyringItems:
         if (!DecodeDigest(s, d, &n)) return BadDigest(s);
         out_.allowlist.AllowKeyringDigest(key_, std::span(d).first(n));
+        if (out_.allowlist.full()) return TooLarge();
         return {};
       case State::kBufItems:
         if (!DecodeDigest(s, d, &n)) return BadDigest(s);
         out_.allowlist.AllowBufferDigest(key_, std::span(d).first(n));
+        if (out_.allowlist.full()) return TooLarge();
         return {};
       case State::kExcludes: return out_.allowlist.AddExcludeRegex(s);
       case State::kIgnored: out_.allowlist.IgnoreKeyring(s); return {};
@@ -250,6 +266,16 @@ class PolicyHandler final : public json::Handler {
       default: return "in the policy";
     }
   }
+  static constexpr std::size_t kMaxPath = 16384;
+  Result<void> TooLong(std::string_view key) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("path \"{}...\" is longer than {} bytes", Show(key.substr(0, 64)),
+                            kMaxPath));
+  }
+  Result<void> TooLarge() {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("the allowlist grew past its limit (4 GiB) at \"{}\"", Show(key_)));
+  }
   Result<void> BadDigest(std::string_view s) {
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("digest '{}' of \"{}\" is not hex of a sha1/sha256/sha384/sha512 "
@@ -275,7 +301,7 @@ class PolicyHandler final : public json::Handler {
   int version_ = -1;
   bool saw_digests_ = false;
   bool legacy_ = false;
-  std::size_t digests_ = 0;
+  std::size_t items_ = 0;
   std::string key_;
 };
 
@@ -313,6 +339,11 @@ Result<void> LoadDigestList(std::string_view text, Allowlist& allowlist) {
     if (!path.empty() && (path.front() == ' ' || path.front() == '*')) path.remove_prefix(1);
     if (path.empty()) return Fail(ErrorCode::kMalformed, fmt::format("line {}: no path", line_no));
     allowlist.AllowDigest(path, std::span(d).first(n));
+    if (allowlist.full()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("line {}: path longer than 16384 bytes or allowlist past 4 GiB",
+                              line_no));
+    }
   }
   allowlist.BuildIndex();
   return {};

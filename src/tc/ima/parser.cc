@@ -12,8 +12,10 @@
 namespace tc::ima {
 namespace {
 
-// The read buffer holds at least one whole entry (kMaxTemplateDataSize plus
-// headers) or one whole ascii line.
+// The read buffer starts small (most lists are short) and grows, up to a
+// size that holds any whole entry (kMaxTemplateDataSize plus headers) or
+// ascii line.
+constexpr std::size_t kInitialBuffer = 64 << 10;
 constexpr std::size_t kBufferSize = 4 << 20;
 static_assert(kBufferSize > kMaxLineSize + 4096);
 
@@ -60,6 +62,12 @@ Result<FileDigest> SplitDigestNg(std::span<const std::uint8_t> data, bool v2) {
   }
   const std::size_t prefix_len = static_cast<std::size_t>(nul - data.begin());
   const std::string_view prefix(reinterpret_cast<const char*>(data.data()), prefix_len);
+  // Algorithm names are short ("sha256", "ima:sha256" for d-ngv2).
+  constexpr std::size_t kMaxPrefix = 32;
+  if (prefix.size() > kMaxPrefix) {
+    return Fail(ErrorCode::kMalformed,
+                fmt::format("digest field's algorithm is longer than {} bytes", kMaxPrefix));
+  }
   if (prefix.empty() || prefix.back() != ':') {
     return Fail(ErrorCode::kMalformed, "digest field's algorithm does not end in ':'");
   }
@@ -76,6 +84,11 @@ Result<FileDigest> SplitDigestNg(std::span<const std::uint8_t> data, bool v2) {
   d.alg_name = algo;
   d.alg = crypto::HashAlgFromName(algo);
   d.bytes = data.subspan(prefix_len + 1);
+  if (d.bytes.size() > crypto::kMaxDigestSize) {
+    return Fail(ErrorCode::kMalformed,
+                fmt::format("file digest of {} bytes (at most {})", d.bytes.size(),
+                            crypto::kMaxDigestSize));
+  }
   if (d.alg && d.bytes.size() != crypto::DigestSize(*d.alg)) {
     return Fail(ErrorCode::kMalformed,
                 fmt::format("{} file digest has {} bytes", algo, d.bytes.size()));
@@ -117,7 +130,8 @@ class EntryStream::Impl {
   ByteSource& source_;
   ParseOptions options_;
   StreamSummary& summary_;
-  Bytes buf_ = Bytes(kBufferSize);
+  Bytes buf_ = Bytes(kInitialBuffer);
+  bool first_line_ = true;  // ascii: the template hash size is not known yet
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
   std::size_t buf_offset_ = 0;  // input offset of buf_[0]
@@ -181,7 +195,7 @@ Result<void> EntryStream::Impl::Start() {
     // Blank lines before it are skipped: a binary list's first bytes are
     // "\n\0\0\0" (PCR 10), so the byte after the newlines decides.
     std::size_t i = 0;
-    while (i < head.size() && (head[i] == '\n' || head[i] == '\r')) ++i;
+    while (i < head.size() && (head[i] == '\n' || head[i] == '\r' || head[i] == ' ')) ++i;
     format = (i < head.size() && head[i] >= '0' && head[i] <= '9') ? ListFormat::kAscii
                                                                    : ListFormat::kBinary;
   }
@@ -191,7 +205,15 @@ Result<void> EntryStream::Impl::Start() {
     summary_.template_hash_alg = *options_.template_hash_alg;
     digest_size_ = crypto::DigestSize(*options_.template_hash_alg);
   }
-  if (format == ListFormat::kBinary && !head.empty()) TC_RETURN_IF_ERROR(DetectBinary());
+  if (format == ListFormat::kBinary && !head.empty()) {
+    // The first entry must be whole to detect its layout: grow as needed.
+    while (true) {
+      auto detected = DetectBinary();
+      if (detected.has_value() || eof_ || buf_.size() >= kBufferSize) return detected;
+      buf_.resize(std::min(kBufferSize, buf_.size() * 4));
+      TC_RETURN_IF_ERROR(Fill());
+    }
+  }
   return {};
 }
 
@@ -233,9 +255,9 @@ Result<void> EntryStream::Impl::DetectBinary() {
   }
   if (!first_valid) {
     return Fail(ErrorCode::kMalformed,
-                fmt::format("not an IMA measurement list: entry 0 at offset 0 does not parse "
+                fmt::format("not an IMA measurement list: entry {} at offset 0 does not parse "
                             "as a binary entry{}",
-                            first_error.empty() ? "" : " (" + first_error + ")"));
+                            index_, first_error.empty() ? "" : " (" + first_error + ")"));
   }
   digest_size_ = first_valid->first;
   summary_.byte_order = first_valid->second;
@@ -289,7 +311,10 @@ Result<bool> EntryStream::Impl::Next(ImaEntry* entry) {
       return false;
     }
     if (begin_ == 0 && end_ == buf_.size()) {
-      return Fail(ErrorCode::kInternal, "IMA entry larger than the read buffer");
+      if (buf_.size() >= kBufferSize) {
+        return Fail(ErrorCode::kInternal, "IMA entry larger than the read buffer");
+      }
+      buf_.resize(std::min(kBufferSize, buf_.size() * 4));
     }
     TC_RETURN_IF_ERROR(Fill());
   }
@@ -477,7 +502,9 @@ Result<EntryStream::Impl::Step> EntryStream::Impl::ParseAscii(ImaEntry* e) {
     s = sp == std::string_view::npos ? std::string_view() : s.substr(sp + 1);
     return t;
   };
+  // The kernel prints the PCR as "%2d ": " 9 ..." for PCRs below 10.
   std::string_view rest = line;
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
   const std::string_view pcr_text = token(rest);
   const std::string_view digest_text = token(rest);
   const std::string_view name = token(rest);
@@ -491,7 +518,7 @@ Result<EntryStream::Impl::Step> EntryStream::Impl::ParseAscii(ImaEntry* e) {
   }
   for (const char c : pcr_text) pcr = pcr * 10 + static_cast<std::uint32_t>(c - '0');
   if (pcr > kMaxPcrIndex) return bad(fmt::format("PCR {} is not 0-{}", pcr, kMaxPcrIndex));
-  if (line_ == 1 && !options_.template_hash_alg) {
+  if (first_line_ && !options_.template_hash_alg) {
     const auto alg = crypto::HashAlgFromDigestSize(digest_text.size() / 2);
     if (!alg || digest_text.size() % 2 != 0) {
       return bad(fmt::format("template hash of {} hex digits fits no hash algorithm",
@@ -500,6 +527,7 @@ Result<EntryStream::Impl::Step> EntryStream::Impl::ParseAscii(ImaEntry* e) {
     summary_.template_hash_alg = *alg;
     digest_size_ = crypto::DigestSize(*alg);
   }
+  first_line_ = false;
   template_digest_.clear();
   if (digest_text.size() != 2 * digest_size_ || !AppendHex(digest_text, template_digest_)) {
     return bad(fmt::format("template hash '{}' is not {} hex digits",

@@ -147,6 +147,7 @@ struct BootAggregateCheck {
   std::string measured;    // the entry's digest, "alg:hex"
   std::string expected;    // computed from the firmware log, "alg:hex"
   std::string reason;      // why it does not match, for people
+  std::string source;      // where the PCR values came from (VerifyOptions)
 };
 
 // Compares the entry (the list's first) with the boot_aggregate computed

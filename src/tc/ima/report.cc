@@ -149,7 +149,7 @@ std::string ReplayText(const ReplayReport& r) {
 
 doc::Value VerifyDocument(const VerifyResult& r, bool policy_given) {
   doc::Value v = doc::Value::MakeObject();
-  v.Set("verdict", r.ok() ? "trusted" : "untrusted");
+  v.Set("verdict", !r.ok() ? "untrusted" : r.quote_given ? "trusted" : "unattested");
   v.Set("entries", r.entries_checked);
   v.Set("entries_read", r.entries_read);
   v.Set("first_entry", r.first_entry);
@@ -176,6 +176,7 @@ doc::Value VerifyDocument(const VerifyResult& r, bool policy_given) {
     p.Set("excluded", r.excluded);
     v.Set("policy", std::move(p));
   }
+  v.Set("signatures_verified", r.signed_valid);
   doc::Value pcr10 = doc::Value::MakeObject();
   pcr10.Set("replayed", PcrMap(r.replayed));
   if (r.quote_given) {
@@ -190,6 +191,7 @@ doc::Value VerifyDocument(const VerifyResult& r, bool policy_given) {
     o.Set("match", b.match);
     o.Set("measured", b.measured);
     o.Set("expected", b.expected);
+    if (!b.source.empty()) o.Set("source", b.source);
     if (b.match) o.Set("pcrs", b.pcrs);
     else o.Set("reason", b.reason);
     v.Set("boot_aggregate", std::move(o));
@@ -211,12 +213,16 @@ std::string VerifyText(const VerifyResult& r, bool policy_given) {
   }
   if (r.boot_aggregate) {
     const BootAggregateCheck& b = *r.boot_aggregate;
-    out += b.match ? fmt::format("boot_aggregate: match ({} PCRs {})\n", b.bank, b.pcrs)
+    out += b.match ? fmt::format("boot_aggregate: match ({} PCRs {}{})\n", b.bank, b.pcrs,
+                                 b.source.empty() ? "" : ", " + b.source)
                    : fmt::format("boot_aggregate: MISMATCH: {}\n  measured {}\n  expected {}\n",
                                  b.reason, b.measured, b.expected);
   }
   if (policy_given) {
     out += fmt::format("policy: {} allowed, {} excluded\n", r.allowed, r.excluded);
+  }
+  if (r.signed_valid > 0) {
+    out += fmt::format("file signatures verified: {}\n", r.signed_valid);
   }
   if (r.measurement_violations > 0) {
     out += fmt::format("IMA violations (all-zero template digests): {}\n", r.measurement_violations);
@@ -233,7 +239,11 @@ std::string VerifyText(const VerifyResult& r, bool policy_given) {
     out += fmt::format("... and {} more violations\n", r.violations_total - r.violations.size());
   }
   out += fmt::format("verdict: {} ({} entries checked{})\n",
-                     r.ok() ? "trusted" : "UNTRUSTED", r.entries_checked,
+                     !r.ok()          ? "UNTRUSTED"
+                     : r.quote_given  ? "trusted"
+                                      : "unattested: every check holds, but no quoted PCR 10 "
+                                        "proves the list",
+                     r.entries_checked,
                      r.unattested ? fmt::format(", {} after the quoted prefix not checked",
                                                 r.unattested)
                                   : "");

@@ -35,6 +35,7 @@ std::string JoinExpected(const std::optional<FileDigest>& d, const std::vector<s
 // Entries travel from the reading thread to the checking thread in
 // batches of this many.
 constexpr std::size_t kBatchEntries = 1024;
+constexpr std::size_t kBatchBytes = std::size_t{8} << 20;  // entries may be 1 MiB each
 
 // What the checks of one entry need, as views (into an EntryBatch).
 struct PolicyInput {
@@ -46,6 +47,7 @@ struct PolicyInput {
   std::span<const std::uint8_t> template_digest;
   std::span<const std::uint8_t> extends;   // per bank, what the entry extends
   std::span<const std::uint8_t> computed;  // kMismatch: the data's list-bank hash
+  std::span<const std::uint8_t> signature; // the sig field (kept when keys are given)
   bool hash_input_exact = true;
   bool is_buffer = false;
   TemplateCheck check = TemplateCheck::kOk;  // made by the reading thread
@@ -59,7 +61,7 @@ class EntryBatch {
   // `extends`: what the entry extends into each bank (Replayer::Digests);
   // `computed`: the list bank's hash of a kMismatch entry's data.
   void Add(const ImaEntry& e, TemplateCheck check, std::span<const std::uint8_t> extends,
-           const crypto::Digest& computed) {
+           const crypto::Digest& computed, bool keep_signature) {
     Header h;
     h.check = check;
     h.index = e.index;
@@ -80,6 +82,10 @@ class EntryBatch {
     Append(e.template_digest);
     Append(extends);
     if (h.computed_len > 0) Append(computed.bytes());
+    if (keep_signature) {
+      h.sig_len = static_cast<std::uint32_t>(e.signature.size());  // <= 1 MiB (template data cap)
+      Append(e.signature);
+    }
     if (e.digest) {
       h.alg_len = static_cast<std::uint16_t>(e.digest->alg_name.size());
       h.type_len = static_cast<std::uint16_t>(e.digest->type.size());
@@ -116,6 +122,7 @@ class EntryBatch {
     in.template_digest = AsBytes(take(h.tdigest_len));
     in.extends = AsBytes(take(h.input_len));
     in.computed = AsBytes(take(h.computed_len));
+    in.signature = AsBytes(take(h.sig_len));
     if (h.flags & 2) {
       FileDigest d;
       d.alg_name = take(h.alg_len);
@@ -135,6 +142,7 @@ class EntryBatch {
     std::size_t index, line, offset, at;
     std::uint32_t pcr, path_len, input_len;
     std::uint16_t tmpl_len, alg_len = 0, type_len = 0, digest_len = 0;
+    std::uint32_t sig_len = 0;
     std::uint8_t tdigest_len, flags, computed_len = 0;
     bool has_alg = false;
     crypto::HashAlg alg = crypto::HashAlg::kSha1;
@@ -151,8 +159,8 @@ class EntryBatch {
 // A bounded queue of batches from the reader to the checker.
 class BatchQueue {
  public:
-  // False when the consumer has stopped (it failed).
-  bool Push(std::unique_ptr<EntryBatch> b) {
+  // False when the consumer has stopped (it failed); `b` is then kept.
+  bool Push(std::unique_ptr<EntryBatch>& b) {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return q_.size() < kDepth || stopped_; });
     if (stopped_) return false;
@@ -215,7 +223,16 @@ class Checker {
     inputs.resize(batch->size());
     for (std::size_t i = 0; i < batch->size(); ++i) {
       const PolicyInput& in = inputs[i] = batch->Input(i);
-      TC_RETURN_IF_ERROR(replayer_->Extend(in.pcr, in.extends));
+      TC_RETURN_IF_ERROR(replayer_->Extend(in.pcr, in.extends).or_else([&](Error err) -> Result<void> {
+        return Fail(std::move(err).Wrap(fmt::format("entry {}", in.index)));
+      }));
+      if (in.pcr != kImaPcr && options_.quoted) {
+        // Only PCR 10 is compared with the quote: an entry an IMA policy
+        // rule (pcr=N) sent elsewhere is not proven by it.
+        Add(in, Finding::kPcrNotQuoted, "", "",
+            fmt::format("the entry extends PCR {}, which is not compared with the quote",
+                        in.pcr));
+      }
       const TemplateCheck check = in.check;
       ++res_.entries_read;
       res_.checks.Count(check);
@@ -236,16 +253,27 @@ class Checker {
         first.path = in.path;
         first.digest = in.digest;
         res_.boot_aggregate = CheckBootAggregate(first, *options_.firmware);
+        res_.boot_aggregate->source = options_.firmware_source;
         if (!res_.boot_aggregate->match) {
           Add(in, Finding::kBootAggregate, res_.boot_aggregate->expected,
               res_.boot_aggregate->measured, res_.boot_aggregate->reason);
         }
       }
     }
-    if (!policy_wanted_) return {};
+    if (!policy_wanted_) {
+      if (options_.keyring != nullptr) {
+        for (const PolicyInput& in : inputs) {
+          if (!in.signature.empty()) (void)CheckSignature(in);
+        }
+      }
+      return {};
+    }
     waiting_.push_back(std::move(batch));
     waiting_bytes_ += waiting_.back()->bytes();
-    if (allowlist_ == nullptr) allowlist_ = options_.allowlist_source->Ready();
+    if (allowlist_ == nullptr) {
+      // A failed load stops the verification now, not after the list.
+      TC_ASSIGN_OR_RETURN(allowlist_, options_.allowlist_source->Ready());
+    }
     if (allowlist_ == nullptr && waiting_bytes_ > options_.max_pending_bytes) {
       TC_ASSIGN_OR_RETURN(allowlist_, options_.allowlist_source->Wait());
     }
@@ -268,12 +296,18 @@ class Checker {
   }
 
   Replayer& replayer() { return *replayer_; }
-  std::vector<std::size_t>& finding_entries() { return finding_entries_; }
+  // Findings in all entries read, and in entries before the quoted prefix's
+  // end (all of them when no prefix has matched (yet): a later match can
+  // only be after every entry extended so far).
+  std::size_t findings() const { return findings_; }
+  std::size_t findings_attested() const { return findings_attested_; }
 
  private:
   void Add(const PolicyInput& in, Finding f, std::string expected, std::string measured,
            std::string detail) {
-    finding_entries_.push_back(in.index);
+    ++findings_;
+    const auto& matched = replayer_->matched_prefix();
+    if (!matched || in.index < *matched) ++findings_attested_;
     // Keep the max_violations with the lowest entry numbers (batches may
     // be checked against the allowlist after later ones were replayed).
     if (options_.max_violations == 0) return;
@@ -325,7 +359,27 @@ class Checker {
     waiting_bytes_ = 0;
   }
 
+  // With trusted keys: true when the entry's signature settles it (valid:
+  // trusted; invalid: a violation); false leaves it to the allowlist.
+  bool CheckSignature(const PolicyInput& in) {
+    if (options_.keyring == nullptr || options_.keyring->empty() || in.signature.empty() ||
+        in.check == TemplateCheck::kViolation) {
+      return false;
+    }
+    const ImaKeyring::Outcome o = options_.keyring->Check(in.digest, in.signature);
+    switch (o.result) {
+      case ImaKeyring::Result::kValid: ++res_.signed_valid; return true;
+      case ImaKeyring::Result::kInvalid:
+        Add(in, Finding::kSignatureInvalid, "", DigestText(in.digest), o.detail);
+        return true;
+      case ImaKeyring::Result::kUnknownKey:
+      case ImaKeyring::Result::kUnsupported: return false;
+    }
+    return false;
+  }
+
   void CheckPolicy(const PolicyInput& in, std::uint64_t path_hash) {
+    if (CheckSignature(in)) return;
     const bool violation = in.check == TemplateCheck::kViolation;
     const Allowlist::Decision d = allowlist_->Check(in.path, in.digest, in.is_buffer, path_hash);
     constexpr std::string_view kViolationText =
@@ -375,7 +429,8 @@ class Checker {
   bool policy_wanted_ = false;
   std::vector<std::unique_ptr<EntryBatch>> waiting_;
   std::size_t waiting_bytes_ = 0;
-  std::vector<std::size_t> finding_entries_;
+  std::size_t findings_ = 0;
+  std::size_t findings_attested_ = 0;
   std::vector<std::uint64_t> hashes_;
 };
 
@@ -394,7 +449,12 @@ BackgroundAllowlist::BackgroundAllowlist(std::function<Result<Allowlist>()> load
     : state_(std::make_unique<State>()) {
   State* s = state_.get();
   s->thread = std::thread([s, load = std::move(load)] {
-    Result<Allowlist> r = load();
+    Result<Allowlist> r = Fail(ErrorCode::kInternal, "allowlist not loaded");
+    try {
+      r = load();
+    } catch (const std::exception& e) {
+      r = Fail(ErrorCode::kInternal, fmt::format("loading the allowlist: {}", e.what()));
+    }
     std::lock_guard lock(s->mu);
     s->result.emplace(std::move(r));
     s->done = true;
@@ -407,10 +467,11 @@ BackgroundAllowlist::~BackgroundAllowlist() {
   if (state_->thread.joinable()) state_->thread.join();
 }
 
-const Allowlist* BackgroundAllowlist::Ready() {
+Result<const Allowlist*> BackgroundAllowlist::Ready() {
   if (!state_->ready.load(std::memory_order_acquire)) return nullptr;
   std::lock_guard lock(state_->mu);
-  return state_->result->has_value() ? &**state_->result : nullptr;
+  if (!state_->result->has_value()) return Fail(state_->result->error());
+  return &**state_->result;
 }
 
 Result<const Allowlist*> BackgroundAllowlist::Wait() {
@@ -429,6 +490,8 @@ std::string_view FindingName(Finding f) {
     case Finding::kMeasurementViolation: return "measurement-violation";
     case Finding::kNoFileDigest: return "no-file-digest";
     case Finding::kBootAggregate: return "boot-aggregate";
+    case Finding::kSignatureInvalid: return "signature-invalid";
+    case Finding::kPcrNotQuoted: return "pcr-not-quoted";
   }
   return "?";
 }
@@ -458,16 +521,23 @@ Result<VerifyResult> Verify(ByteSource& list, const VerifyOptions& options) {
   BatchQueue queue;
   std::optional<Error> check_error;
   std::thread worker([&] {
-    while (auto batch = queue.Pop()) {
-      auto done = checker.Process(std::move(batch));
-      if (!done) {
-        check_error = std::move(done).error();
-        queue.Stop();
-        return;
+    // Nothing here throws but allocation; a failure of that becomes an
+    // error, not std::terminate.
+    try {
+      while (auto batch = queue.Pop()) {
+        auto done = checker.Process(std::move(batch));
+        if (!done) {
+          check_error = std::move(done).error();
+          queue.Stop();
+          return;
+        }
       }
+      auto done = checker.Finish();
+      if (!done) check_error = std::move(done).error();
+    } catch (const std::exception& ex) {
+      check_error = Error(ErrorCode::kInternal, fmt::format("checking thread: {}", ex.what()));
+      queue.Stop();
     }
-    auto done = checker.Finish();
-    if (!done) check_error = std::move(done).error();
   });
   Result<void> read = {};
   std::size_t read_entries = 0;
@@ -481,13 +551,15 @@ Result<VerifyResult> Verify(ByteSource& list, const VerifyOptions& options) {
   while (more) {
     auto check = hasher.Digests(e, &extends, &computed);
     if (!check) {
-      read = Fail(std::move(check).error());
+      read = Fail(std::move(check).error().Wrap(
+          e.line > 0 ? fmt::format("line {}", e.line)
+                     : fmt::format("entry {} at offset {}", e.index, e.offset)));
       break;
     }
-    batch->Add(e, *check, extends, computed);
+    batch->Add(e, *check, extends, computed, options.keyring != nullptr);
     ++read_entries;
-    if (batch->size() == kBatchEntries) {
-      if (!queue.Push(std::move(batch))) break;
+    if (batch->size() == kBatchEntries || batch->bytes() >= kBatchBytes) {
+      if (!queue.Push(batch)) break;
       batch = std::make_unique<EntryBatch>();
     }
     if (options.progress && read_entries % options.progress_every == 0) {
@@ -500,14 +572,14 @@ Result<VerifyResult> Verify(ByteSource& list, const VerifyOptions& options) {
     }
     more = *next;
   }
-  if (read.has_value() && batch->size() > 0) queue.Push(std::move(batch));
+  if (read.has_value() && batch && batch->size() > 0) (void)queue.Push(batch);
   queue.Close();
   worker.join();
   TC_RETURN_IF_ERROR(read);
   if (check_error) return Fail(std::move(*check_error));
 
   Replayer& replayer = checker.replayer();
-  const std::vector<std::size_t>& findings = checker.finding_entries();
+
   res.stream = stream.summary();
   res.replayed = replayer.Values();
   if (res.quote_given) {
@@ -517,17 +589,16 @@ Result<VerifyResult> Verify(ByteSource& list, const VerifyOptions& options) {
       res.entries_checked = end - res.first_entry;
       res.unattested = res.entries_read - res.entries_checked;
       std::erase_if(res.violations, [&](const Violation& v) { return v.entry >= end; });
-      res.violations_total = static_cast<std::size_t>(
-          std::count_if(findings.begin(), findings.end(), [&](std::size_t i) { return i < end; }));
+      res.violations_total = checker.findings_attested();
       res.checkpoint = replayer.matched_checkpoint();
     } else {
       res.entries_checked = 0;
       res.unattested = res.entries_read;
-      res.violations_total = findings.size();
+      res.violations_total = checker.findings();
     }
   } else {
     res.entries_checked = res.entries_read;
-    res.violations_total = findings.size();
+    res.violations_total = checker.findings();
     res.checkpoint = replayer.MakeCheckpoint();
   }
   return res;

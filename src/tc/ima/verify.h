@@ -21,6 +21,7 @@
 #include "tc/ima/allowlist.h"
 #include "tc/ima/parser.h"
 #include "tc/ima/replay.h"
+#include "tc/ima/signature.h"
 #include "tc/pcr/pcr_values.h"
 
 namespace tc::ima {
@@ -34,6 +35,8 @@ enum class Finding {
   kMeasurementViolation,  // "measurement-violation": IMA recorded a violation
   kNoFileDigest,          // "no-file-digest": unknown template, nothing to check
   kBootAggregate,         // "boot-aggregate"
+  kSignatureInvalid,      // "signature-invalid": a file signature that does not verify
+  kPcrNotQuoted,          // "pcr-not-quoted": with a quote, an entry extending a PCR other than 10
 };
 std::string_view FindingName(Finding f);
 
@@ -55,8 +58,9 @@ struct Violation {
 class AllowlistSource {
  public:
   virtual ~AllowlistSource() = default;
-  // The allowlist when loaded, else nullptr; never blocks.
-  virtual const Allowlist* Ready() = 0;
+  // The allowlist when loaded, nullptr while it loads, the loader's error
+  // if it failed; never blocks.
+  [[nodiscard]] virtual Result<const Allowlist*> Ready() = 0;
   // Blocks until loaded; the loader's error if it failed.
   [[nodiscard]] virtual Result<const Allowlist*> Wait() = 0;
 };
@@ -68,7 +72,7 @@ class BackgroundAllowlist final : public AllowlistSource {
   ~BackgroundAllowlist() override;
   BackgroundAllowlist(const BackgroundAllowlist&) = delete;
   BackgroundAllowlist& operator=(const BackgroundAllowlist&) = delete;
-  const Allowlist* Ready() override;
+  Result<const Allowlist*> Ready() override;
   Result<const Allowlist*> Wait() override;
 
  private:
@@ -82,9 +86,15 @@ struct VerifyOptions {
   std::vector<crypto::HashAlg> banks;
   // The quoted PCR 10 (any banks), if any.
   std::optional<pcr::PcrValues> quoted;
-  // The firmware log's replayed PCRs, to check boot_aggregate against.
+  // PCRs 0-9 to check boot_aggregate against: quoted values (proven), or
+  // a firmware log's replay (proven only as far as a quote covers it).
   std::optional<pcr::PcrValues> firmware;
+  std::string firmware_source;  // for reports: "quoted PCRs", ...
   const Allowlist* allowlist = nullptr;
+  // Keys trusted to sign files: an entry whose `sig` verifies with one is
+  // trusted whatever the allowlist says; one that does not verify is a
+  // violation. Signatures by other keys leave the entry to the allowlist.
+  const ImaKeyring* keyring = nullptr;
   // Instead of `allowlist`: one still loading.
   AllowlistSource* allowlist_source = nullptr;
   std::size_t max_pending_bytes = std::size_t{128} << 20;
@@ -108,6 +118,7 @@ struct VerifyResult {
   CheckCounts checks;                      // of every entry read
   std::size_t excluded = 0;
   std::size_t allowed = 0;
+  std::size_t signed_valid = 0;  // entries whose signature verified
   std::size_t violations_total = 0;
   std::vector<Violation> violations;  // the first max_violations
   pcr::PcrValues replayed;            // after every entry read
@@ -121,7 +132,9 @@ struct VerifyResult {
   // or after every entry read.
   std::optional<Checkpoint> checkpoint;
 
-  // Everything checked holds.
+  // Everything checked holds. Without a quote that is not attestation:
+  // a compromised machine can send any self-consistent list
+  // (VerifyDocument says "unattested").
   bool ok() const;
 };
 
