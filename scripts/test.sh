@@ -5,7 +5,8 @@
 # fuzz regression input. Exits non-zero on the first failure.
 #
 # Environment: TC_SHARED_DIR (default ../shared) for the real-data tests,
-# TC_FUZZ_SECONDS (default 60) per fuzz target.
+# TC_EFI_BINARIES (default /var/cache/trustchain/efi) for the EFI binaries
+# the Authenticode test hashes, TC_FUZZ_SECONDS (default 60) per fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -18,6 +19,9 @@ export TC_SHARED_DIR=${TC_SHARED_DIR:-$root/../shared}
 if [ ! -d "$TC_SHARED_DIR/corpus" ]; then
   echo "note: $TC_SHARED_DIR/corpus is missing: real-log tests will be skipped (they say so)"
 fi
+
+step "EFI binaries for the Authenticode test (Debian packages; skipped when unavailable)"
+scripts/fetch_efi_binaries.sh
 
 step "release build"
 scripts/build.sh release
