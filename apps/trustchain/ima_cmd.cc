@@ -123,9 +123,20 @@ Result<std::vector<crypto::HashAlg>> Banks(const ImaFlags& f) {
   return banks;
 }
 
-// The quoted PCR 10 values from --pcr10 and --pcrs; nullopt when neither.
-Result<std::optional<pcr::PcrValues>> Quoted(const ImaFlags& f) {
-  if (f.pcr10.empty() && f.pcrs_file.empty()) return std::optional<pcr::PcrValues>();
+// The --pcrs file, parsed once for both its PCR 10 and its PCRs 0-9.
+Result<std::optional<pcr::PcrValues>> ReadPcrsFile(const ImaFlags& f) {
+  if (f.pcrs_file.empty()) return std::optional<pcr::PcrValues>();
+  TC_ASSIGN_OR_RETURN(std::string text, io::ReadTextFile(f.pcrs_file, kMaxPcrFileSize));
+  auto values = pcr::ParsePcrValues(text);
+  if (!values) return Fail(std::move(values).error().Wrap(f.pcrs_file));
+  return std::optional<pcr::PcrValues>(std::move(*values));
+}
+
+// The quoted PCR 10 values from --pcr10 and --pcrs (`file`, as read by
+// ReadPcrsFile); nullopt when neither.
+Result<std::optional<pcr::PcrValues>> Quoted(const ImaFlags& f,
+                                             const std::optional<pcr::PcrValues>& file) {
+  if (f.pcr10.empty() && !file) return std::optional<pcr::PcrValues>();
   pcr::PcrValues q;
   for (const std::string& v : f.pcr10) {
     std::string_view text = v;
@@ -147,11 +158,8 @@ Result<std::optional<pcr::PcrValues>> Quoted(const ImaFlags& f) {
     }
     q.banks[*alg][ima::kImaPcr] = crypto::Digest(*alg, *bytes);
   }
-  if (!f.pcrs_file.empty()) {
-    TC_ASSIGN_OR_RETURN(std::string text, io::ReadTextFile(f.pcrs_file, kMaxPcrFileSize));
-    auto values = pcr::ParsePcrValues(text);
-    if (!values) return Fail(std::move(values).error().Wrap(f.pcrs_file));
-    for (const auto& [alg, pcrs] : values->banks) {
+  if (file) {
+    for (const auto& [alg, pcrs] : file->banks) {
       if (const auto it = pcrs.find(ima::kImaPcr); it != pcrs.end()) {
         q.banks[alg][ima::kImaPcr] = it->second;
       }
@@ -249,7 +257,9 @@ int RunReplay(const ImaFlags& f) {
   if (!parse) return ReportError(parse.error(), "ima replay");
   auto banks = Banks(f);
   if (!banks) return ReportError(banks.error(), "ima replay");
-  auto quoted = Quoted(f);
+  auto pcrs_file = ReadPcrsFile(f);
+  if (!pcrs_file) return ReportError(pcrs_file.error(), "ima replay");
+  auto quoted = Quoted(f, *pcrs_file);
   if (!quoted) return ReportError(quoted.error(), "ima replay");
   auto source = io::OpenFileSource(f.file);
   if (!source) return ReportError(source.error(), "ima replay");
@@ -279,14 +289,13 @@ int RunReplay(const ImaFlags& f) {
 // PCRs 0-9 for the boot_aggregate check: the quoted values in --pcrs
 // (proven by the quote), else the replay of --boot-log. When both are
 // given, the log's replay must equal every quoted PCR 0-9 it records.
-Result<std::optional<pcr::PcrValues>> FirmwarePcrs(const ImaFlags& f, std::string* source) {
+Result<std::optional<pcr::PcrValues>> FirmwarePcrs(const ImaFlags& f,
+                                                   const std::optional<pcr::PcrValues>& file,
+                                                   std::string* source) {
   std::optional<pcr::PcrValues> quoted;
-  if (!f.pcrs_file.empty()) {
-    TC_ASSIGN_OR_RETURN(std::string text, io::ReadTextFile(f.pcrs_file, kMaxPcrFileSize));
-    auto values = pcr::ParsePcrValues(text);
-    if (!values) return Fail(std::move(values).error().Wrap(f.pcrs_file));
+  if (file) {
     pcr::PcrValues q;
-    for (const auto& [alg, pcrs] : values->banks) {
+    for (const auto& [alg, pcrs] : file->banks) {
       for (std::uint32_t i = 0; i <= 9; ++i) {
         if (const auto it = pcrs.find(i); it != pcrs.end()) q.banks[alg][i] = it->second;
       }
@@ -376,7 +385,9 @@ int RunVerify(const ImaFlags& f) {
   if (!parse) return undecided(parse.error(), "ima verify");
   auto banks = Banks(f);
   if (!banks) return undecided(banks.error(), "ima verify");
-  auto quoted = Quoted(f);
+  auto pcrs_file = ReadPcrsFile(f);
+  if (!pcrs_file) return undecided(pcrs_file.error(), "ima verify");
+  auto quoted = Quoted(f, *pcrs_file);
   if (!quoted) return undecided(quoted.error(), "ima verify");
   if (f.file == "-" && (f.policy == "-" || f.pcrs_file == "-" || f.boot_log == "-" ||
                         f.checkpoint == "-")) {
@@ -384,7 +395,7 @@ int RunVerify(const ImaFlags& f) {
                      "ima verify");
   }
   std::string firmware_source;
-  auto firmware = FirmwarePcrs(f, &firmware_source);
+  auto firmware = FirmwarePcrs(f, *pcrs_file, &firmware_source);
   if (!firmware) {
     if (firmware.error().code() == ErrorCode::kVerificationFailed) {
       // The firmware log is not what the TPM measured: evidence checked and wrong.
