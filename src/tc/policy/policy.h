@@ -1,0 +1,83 @@
+#pragma once
+
+// The whitelist (issue 5, work in progress): named components of the trust
+// chain, each with its stage, how it is recognised in evidence, the digests
+// trusted for it (several versions at once, with where each came from), and
+// whether each is trusted or quarantined.
+//
+// JSON form (docs/policy.md when done), strict: unknown members, stages,
+// states or algorithms are refused, naming the JSON path.
+//
+//   {"trustchain_policy": 1, "version": 7,
+//    "required_banks": ["sha256"], "refuse_sha1_only": true,
+//    "components": [
+//      {"name": "systemd-boot", "stage": "bootloader",
+//       "match": {"pcr": 4, "event_type": "EV_EFI_BOOT_SERVICES_APPLICATION",
+//                 "description": "\\EFI\\BOOT\\BOOTX64.EFI"},
+//       "digests": [{"alg": "sha256", "digest": "<hex>", "state": "trusted",
+//                    "source": "eventlog baseline event 23",
+//                    "added": "2026-11-26T10:00:00Z"}]}],
+//    "golden_pcrs": {"sha256": {"0": "<hex>"}}}
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tc/base/error.h"
+#include "tc/crypto/hash.h"
+#include "tc/pcr/pcr_values.h"
+
+namespace tc::policy {
+
+inline constexpr int kFormatVersion = 1;
+
+enum class Stage {
+  kFirmware, kBootloader, kVmm, kKernel, kInitrd, kCmdline, kSecureBoot, kOsFile,
+  kGuestFirmware, kGuestKernel, kGuestInitrd, kGuestCmdline, kGuestImage,
+};
+std::string_view StageName(Stage s);  // "firmware", "guest-kernel", ...
+std::optional<Stage> StageFromName(std::string_view name);
+
+enum class DigestState { kTrusted, kQuarantined };
+
+struct AllowedDigest {
+  crypto::Digest digest;
+  DigestState state = DigestState::kTrusted;
+  std::string source;  // where it came from, for people
+  std::string added;   // when (RFC 3339)
+  std::string reason;  // why it was quarantined
+};
+
+// How a component is recognised in evidence. Absent fields match anything.
+struct Match {
+  std::optional<std::uint32_t> pcr;
+  std::optional<std::uint32_t> event_type;  // TCG event type (or IMA: none)
+  std::string description;  // file name of a device path, variable name, IMA path...
+};
+
+struct Component {
+  std::string name;
+  Stage stage = Stage::kFirmware;
+  Match match;
+  std::vector<AllowedDigest> digests;
+};
+
+struct Policy {
+  std::uint64_t version = 1;  // bumped on every change
+  std::vector<crypto::HashAlg> required_banks;
+  bool refuse_sha1_only = true;
+  std::vector<Component> components;
+  pcr::PcrValues golden_pcrs;
+};
+
+// kMalformed for bad JSON (line and column), kInvalidArgument naming the
+// JSON path for a well-formed document that is not a valid policy,
+// kUnsupported for another format version.
+[[nodiscard]] Result<Policy> ParsePolicy(std::span<const std::uint8_t> json);
+// Canonical JSON (the form ParsePolicy reads back).
+std::string SerializePolicy(const Policy& policy);
+
+}  // namespace tc::policy
