@@ -363,12 +363,7 @@ Result<ima::Allowlist> LoadPolicy(const std::string& path) {
 
 Result<void> SaveCheckpoint(const std::string& path, const ima::Checkpoint& cp) {
   // Written aside and renamed: a crash never leaves half a checkpoint.
-  const std::string tmp = path + ".tmp";
-  TC_RETURN_IF_ERROR(io::WriteFile(tmp, AsBytes(cp.Serialize()), 0600));
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Fail(ErrorCode::kIo, fmt::format("{}: cannot replace: {}", path, std::strerror(errno)));
-  }
-  return {};
+  return io::WriteFileAtomic(path, AsBytes(cp.Serialize()), 0600);
 }
 
 int RunVerify(const ImaFlags& f) {

@@ -11,6 +11,8 @@
 #include "checkquote_cmd.h"
 #include "eventlog_cmd.h"
 #include "ima_cmd.h"
+#include "policy_cmd.h"
+#include "verify_cmd.h"
 #include "tpm_cmd.h"
 #include "tpm_key_cmd.h"
 #include "tpm_nv_cmd.h"
@@ -19,8 +21,8 @@ int main(int argc, char** argv) {
   tc::crypto::InitForProcess();
   CLI::App app{
       "trustchain: measure, verify and attest what a virtualization host and its guests run.\n"
-      "Reads TCG firmware event logs and IMA measurement lists, and verifies TPM quotes; "
-      "whitelist, launch and service commands follow."};
+      "Reads TCG firmware event logs and IMA measurement lists, verifies TPM quotes, learns "
+      "whitelists and verifies boots against them; launch and service commands follow."};
   app.name("trustchain");
   app.set_version_flag("--version", "trustchain 0.1.0");
   app.require_subcommand(1);
@@ -32,9 +34,12 @@ int main(int argc, char** argv) {
   // for top-level --help or an unknown name): building every subcommand's
   // options is a measurable part of a short run such as `eventlog show`.
   const std::string_view group = argc > 1 ? argv[1] : "";
-  const bool all = group != "eventlog" && group != "tpm" && group != "ima";
+  const bool all = group != "eventlog" && group != "tpm" && group != "ima" && group != "policy" &&
+                   group != "verify";
   if (all || group == "eventlog") tc::app::AddEventlogCommands(app, &exit_code);
   if (all || group == "ima") tc::app::AddImaCommands(app, &exit_code);
+  if (all || group == "policy") tc::app::AddPolicyCommands(app, &exit_code);
+  if (all || group == "verify") tc::app::AddVerifyCommand(app, &exit_code);
   if (all || group == "tpm") {
     auto* tpm = app.add_subcommand(
         "tpm",

@@ -1,5 +1,7 @@
 #include "tc/crypto/signature.h"
 
+#include <optional>
+
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -82,6 +84,20 @@ Result<std::string> CheckStrength(EVP_PKEY* pkey) {
   return Fail(ErrorCode::kUnsupported, "only RSA and ECDSA keys are supported");
 }
 
+// SHA-1 of the subjectPublicKey BIT STRING's contents (RFC 5280 4.2.1.2
+// method 1).
+std::optional<Bytes> PublicKeyId(EVP_PKEY* pkey) {
+  X509_PUBKEY* raw = nullptr;
+  if (X509_PUBKEY_set(&raw, pkey) != 1) return std::nullopt;
+  std::unique_ptr<X509_PUBKEY, PubkeyFree> spki(raw);
+  const unsigned char* pk = nullptr;
+  int pk_len = 0;
+  if (X509_PUBKEY_get0_param(nullptr, &pk, &pk_len, nullptr, spki.get()) != 1) return std::nullopt;
+  Bytes sha1(SHA_DIGEST_LENGTH);
+  SHA1(pk, static_cast<std::size_t>(pk_len), sha1.data());
+  return sha1;
+}
+
 }  // namespace
 
 Result<VerifyKey> VerifyKey::Load(std::span<const std::uint8_t> bytes) {
@@ -123,18 +139,7 @@ Result<VerifyKey> VerifyKey::Load(std::span<const std::uint8_t> bytes) {
     X509_NAME_oneline(X509_get_subject_name(cert.get()), name, sizeof name - 1);
     desc += fmt::format(" ({})", name);
   }
-  // SHA-1 of the subjectPublicKey BIT STRING's contents.
-  X509_PUBKEY* raw = nullptr;
-  if (X509_PUBKEY_set(&raw, pkey) == 1) {
-    std::unique_ptr<X509_PUBKEY, PubkeyFree> spki(raw);
-    const unsigned char* pk = nullptr;
-    int pk_len = 0;
-    if (X509_PUBKEY_get0_param(nullptr, &pk, &pk_len, nullptr, spki.get()) == 1) {
-      Bytes sha1(SHA_DIGEST_LENGTH);
-      SHA1(pk, static_cast<std::size_t>(pk_len), sha1.data());
-      key.key_ids_.push_back(std::move(sha1));
-    }
-  }
+  if (auto id = PublicKeyId(pkey)) key.key_ids_.push_back(std::move(*id));
   key.impl_ = std::move(impl);
   key.description_ = std::move(desc);
   return key;
@@ -171,6 +176,62 @@ Result<void> VerifyKey::VerifyDigest(HashAlg alg, std::span<const std::uint8_t> 
                 fmt::format("the signature does not verify with {}", description_));
   }
   return {};
+}
+
+struct SigningKey::Impl {
+  EVP_PKEY* pkey = nullptr;
+  ~Impl() { EVP_PKEY_free(pkey); }
+};
+
+Result<SigningKey> SigningKey::Load(std::span<const std::uint8_t> pem) {
+  if (pem.size() > (1u << 20)) return Fail(ErrorCode::kMalformed, "key file too large");
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+  ERR_clear_error();
+  if (pkey == nullptr) {
+    return Fail(ErrorCode::kMalformed,
+                "not an unencrypted PEM private key (make one with `openssl ecparam -name "
+                "prime256v1 -genkey -noout -out key.pem`)");
+  }
+  auto impl = std::make_shared<Impl>();
+  impl->pkey = pkey;
+  char curve[64] = {};
+  std::size_t len = 0;
+  if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC ||
+      EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve,
+                                     &len) != 1 ||
+      std::string_view(curve) != "prime256v1") {
+    ERR_clear_error();
+    return Fail(ErrorCode::kUnsupported, "policy signing keys are ECDSA P-256 (prime256v1)");
+  }
+  SigningKey key;
+  auto id = PublicKeyId(pkey);
+  if (!id) return Fail(ErrorCode::kInternal, "cannot encode the public key");
+  key.key_id_ = std::move(*id);
+  key.impl_ = std::move(impl);
+  return key;
+}
+
+Result<Bytes> SigningKey::SignDigest(HashAlg alg, std::span<const std::uint8_t> digest) const {
+  const EVP_MD* md = Md(alg);
+  if (md == nullptr || digest.size() != DigestSize(alg)) {
+    return Fail(ErrorCode::kInvalidArgument, "bad digest to sign");
+  }
+  std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new(impl_->pkey, nullptr));
+  if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), md) != 1) {
+    return Fail(ErrorCode::kInternal, "EVP_PKEY_sign_init failed");
+  }
+  std::size_t size = 0;
+  if (EVP_PKEY_sign(ctx.get(), nullptr, &size, digest.data(), digest.size()) != 1) {
+    return Fail(ErrorCode::kInternal, "EVP_PKEY_sign failed");
+  }
+  Bytes sig(size);
+  if (EVP_PKEY_sign(ctx.get(), sig.data(), &size, digest.data(), digest.size()) != 1) {
+    return Fail(ErrorCode::kInternal, "EVP_PKEY_sign failed");
+  }
+  sig.resize(size);
+  return sig;
 }
 
 }  // namespace tc::crypto

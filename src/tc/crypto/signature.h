@@ -46,4 +46,25 @@ class VerifyKey {
   std::string description_;
 };
 
+// A private key that signs digests: ECDSA on P-256 (policy signatures).
+// Loaded from PEM ("EC PRIVATE KEY" or PKCS#8 "PRIVATE KEY", unencrypted).
+// Immutable and thread-safe once made.
+class SigningKey {
+ public:
+  // kUnsupported for a key that is not ECDSA P-256, kMalformed when
+  // nothing parses.
+  [[nodiscard]] static Result<SigningKey> Load(std::span<const std::uint8_t> pem);
+  // DER ECDSA-Sig-Value over `digest` (made with `alg`).
+  [[nodiscard]] Result<Bytes> SignDigest(HashAlg alg, std::span<const std::uint8_t> digest) const;
+  // SHA-1 of the public key's subjectPublicKey bits: equals the last of
+  // VerifyKey::key_ids() for the matching public key.
+  const Bytes& key_id() const { return key_id_; }
+
+ private:
+  SigningKey() = default;
+  struct Impl;
+  std::shared_ptr<const Impl> impl_;
+  Bytes key_id_;
+};
+
 }  // namespace tc::crypto

@@ -60,35 +60,59 @@ Result<Bytes> ReadFile(const std::string& path, std::size_t max_size) {
   return out;
 }
 
-Result<void> WriteFile(const std::string& path, std::span<const std::uint8_t> bytes,
-                       unsigned mode) {
-  // O_NOFOLLOW: a planted symlink is not written through; fchmod: an
-  // existing file gets `mode` too (O_CREAT's mode applies only to new ones).
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+namespace {
+
+// Writes all of `bytes` to the file opened with `flags`; fsyncs it when
+// `sync`. A symlink at `path` is refused (O_NOFOLLOW); fchmod gives an
+// existing file `mode` too (O_CREAT's mode applies only to new ones).
+Result<void> WriteAll(const std::string& path, std::span<const std::uint8_t> bytes, unsigned mode,
+                      int flags, bool sync) {
+  const int fd = ::open(path.c_str(), flags | O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
                         static_cast<mode_t>(mode));
   if (fd < 0) {
     return Fail(ErrorCode::kIo, fmt::format("{}: {}", path, std::strerror(errno)));
   }
-  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
-    const int err = errno;
+  auto fail = [&](int err) {
     ::close(fd);
     return Fail(ErrorCode::kIo, fmt::format("{}: {}", path, std::strerror(err)));
-  }
+  };
+  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) return fail(errno);
   std::size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = errno;
-      ::close(fd);
-      return Fail(ErrorCode::kIo, fmt::format("{}: {}", path, std::strerror(err)));
-    }
+    if (n <= 0) return fail(n == 0 ? EIO : errno);
     done += static_cast<std::size_t>(n);
   }
+  if (sync && ::fsync(fd) != 0) return fail(errno);
   if (::close(fd) != 0) {
     return Fail(ErrorCode::kIo, fmt::format("{}: {}", path, std::strerror(errno)));
   }
   return {};
+}
+
+}  // namespace
+
+Result<void> WriteFile(const std::string& path, std::span<const std::uint8_t> bytes,
+                       unsigned mode) {
+  return WriteAll(path, bytes, mode, O_TRUNC, false);
+}
+
+Result<void> WriteFileAtomic(const std::string& path, std::span<const std::uint8_t> bytes,
+                             unsigned mode) {
+  const std::string tmp = path + ".tmp";
+  TC_RETURN_IF_ERROR(WriteAll(tmp, bytes, mode, O_TRUNC, true));
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return Fail(ErrorCode::kIo, fmt::format("{}: cannot replace: {}", path, std::strerror(err)));
+  }
+  return {};
+}
+
+Result<void> AppendFile(const std::string& path, std::span<const std::uint8_t> bytes,
+                        unsigned mode) {
+  return WriteAll(path, bytes, mode, O_APPEND, true);
 }
 
 namespace {

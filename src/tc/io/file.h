@@ -61,4 +61,15 @@ class MappedFile {
                                      std::span<const std::uint8_t> bytes,
                                      unsigned mode = 0644);
 
+// As WriteFile, but never leaves a half-written file: writes `path`.tmp,
+// flushes it to disk, and renames it over `path`.
+[[nodiscard]] Result<void> WriteFileAtomic(const std::string& path,
+                                           std::span<const std::uint8_t> bytes,
+                                           unsigned mode = 0644);
+
+// Appends `bytes` to `path` (created with `mode` if absent) and flushes it
+// to disk: for logs that must survive a crash. A symlink is refused.
+[[nodiscard]] Result<void> AppendFile(const std::string& path, std::span<const std::uint8_t> bytes,
+                                      unsigned mode = 0600);
+
 }  // namespace tc::io

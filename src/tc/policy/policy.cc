@@ -7,6 +7,7 @@
 
 #include "tc/base/hex.h"
 #include "tc/doc/value.h"
+#include "tc/ima/allowlist.h"
 #include "tc/json/document.h"
 
 namespace tc::policy {
@@ -27,6 +28,9 @@ constexpr std::array<std::pair<Stage, std::string_view>, 13> kStages = {{
     {Stage::kGuestCmdline, "guest-cmdline"},
     {Stage::kGuestImage, "guest-image"},
 }};
+
+// Longest runtime file path (as ima::Allowlist).
+constexpr std::size_t kMaxPathSize = 16 * 1024;
 
 Error Bad(std::string_view path, std::string_view what) {
   return Error(ErrorCode::kInvalidArgument, fmt::format("{}: {}", path, what));
@@ -74,8 +78,38 @@ Result<crypto::Digest> DigestOf(std::string_view alg_name, std::string_view hex,
   return crypto::Digest(*alg, b);
 }
 
+Result<bool> Bool(const doc::Value& v, std::string_view path) {
+  const auto* b = std::get_if<bool>(&v.variant());
+  if (b == nullptr) return Fail(Bad(path, "expected true or false"));
+  return *b;
+}
+
+// "alg:hex", as Keylime and `sha256sum`-style tools write digests.
+Result<crypto::Digest> TaggedDigest(const doc::Value& v, std::string_view path) {
+  if (!v.is_string()) return Fail(Bad(path, "expected \"alg:hex\""));
+  const std::string& s = v.str();
+  const auto colon = s.find(':');
+  if (colon == std::string::npos) return Fail(Bad(path, "expected \"alg:hex\""));
+  return DigestOf(std::string_view(s).substr(0, colon), std::string_view(s).substr(colon + 1),
+                  path);
+}
+
+Result<PolicySignature> ParseSignature(const doc::Value& v) {
+  TC_RETURN_IF_ERROR(OnlyMembers(v, "signature", {"alg", "key_id", "value"}));
+  PolicySignature sig;
+  TC_ASSIGN_OR_RETURN(sig.alg, String(v.Find("alg"), "signature.alg", true));
+  TC_ASSIGN_OR_RETURN(sig.key_id, String(v.Find("key_id"), "signature.key_id", true));
+  TC_ASSIGN_OR_RETURN(const std::string value, String(v.Find("value"), "signature.value", true));
+  auto bytes = ParseHex(value);
+  if (!bytes || bytes->empty() || bytes->size() > 1024) {
+    return Fail(Bad("signature.value", "expected hex of a DER signature"));
+  }
+  sig.value = std::move(*bytes);
+  return sig;
+}
+
 Result<Component> ParseComponent(const doc::Value& v, const std::string& path) {
-  TC_RETURN_IF_ERROR(OnlyMembers(v, path, {"name", "stage", "match", "digests"}));
+  TC_RETURN_IF_ERROR(OnlyMembers(v, path, {"name", "stage", "match", "required", "digests"}));
   Component c;
   TC_ASSIGN_OR_RETURN(c.name, String(v.Find("name"), path + ".name", true));
   if (c.name.empty()) return Fail(Bad(path + ".name", "empty"));
@@ -100,6 +134,9 @@ Result<Component> ParseComponent(const doc::Value& v, const std::string& path) {
     }
     TC_ASSIGN_OR_RETURN(c.match.description, String(m->Find("description"), mp + ".description", false));
   }
+  if (const doc::Value* r = v.Find("required")) {
+    TC_ASSIGN_OR_RETURN(c.required, Bool(*r, path + ".required"));
+  }
   const doc::Value* digests = v.Find("digests");
   if (digests == nullptr || !digests->is_array()) {
     return Fail(Bad(path + ".digests", "expected a list"));
@@ -107,7 +144,7 @@ Result<Component> ParseComponent(const doc::Value& v, const std::string& path) {
   for (std::size_t i = 0; i < digests->array().size(); ++i) {
     const doc::Value& d = digests->array()[i];
     const std::string dp = fmt::format("{}.digests[{}]", path, i);
-    TC_RETURN_IF_ERROR(OnlyMembers(d, dp, {"alg", "digest", "state", "source", "added", "reason"}));
+    TC_RETURN_IF_ERROR(OnlyMembers(d, dp, {"alg", "digest", "state", "source", "added", "reason", "content"}));
     AllowedDigest a;
     TC_ASSIGN_OR_RETURN(const std::string alg, String(d.Find("alg"), dp + ".alg", true));
     TC_ASSIGN_OR_RETURN(const std::string hex, String(d.Find("digest"), dp + ".digest", true));
@@ -123,6 +160,10 @@ Result<Component> ParseComponent(const doc::Value& v, const std::string& path) {
     TC_ASSIGN_OR_RETURN(a.source, String(d.Find("source"), dp + ".source", false));
     TC_ASSIGN_OR_RETURN(a.added, String(d.Find("added"), dp + ".added", false));
     TC_ASSIGN_OR_RETURN(a.reason, String(d.Find("reason"), dp + ".reason", false));
+    TC_ASSIGN_OR_RETURN(a.content, String(d.Find("content"), dp + ".content", false));
+    if (c.Find(a.digest) != nullptr) {
+      return Fail(Bad(dp + ".digest", "listed twice in this component"));
+    }
     c.digests.push_back(std::move(a));
   }
   return c;
@@ -148,7 +189,8 @@ Result<Policy> ParsePolicy(std::span<const std::uint8_t> json) {
   TC_ASSIGN_OR_RETURN(const doc::Value root, json::ParseDocument(json));
   TC_RETURN_IF_ERROR(OnlyMembers(root, "policy",
                                  {"trustchain_policy", "version", "required_banks",
-                                  "refuse_sha1_only", "components", "golden_pcrs"}));
+                                  "refuse_sha1_only", "components", "files", "excludes", "golden_pcrs",
+                                  "signature"}));
   const doc::Value* format = root.Find("trustchain_policy");
   if (format == nullptr) {
     return Fail(Bad("policy", "not a trustchain policy (no \"trustchain_policy\" member)"));
@@ -173,6 +215,37 @@ Result<Policy> ParsePolicy(std::span<const std::uint8_t> json) {
     const auto* b = std::get_if<bool>(&r->variant());
     if (b == nullptr) return Fail(Bad("refuse_sha1_only", "expected true or false"));
     p.refuse_sha1_only = *b;
+  }
+  if (const doc::Value* files = root.Find("files")) {
+    if (!files->is_object()) return Fail(Bad("files", "expected an object of path: [digests]"));
+    for (const auto& [path, digests] : files->object()) {
+      const std::string fp = "files[\"" + PrintableAscii(AsBytes(path)) + "\"]";
+      if (path.empty() || path.size() > kMaxPathSize) return Fail(Bad(fp, "bad path length"));
+      if (!digests.is_array() || digests.array().empty()) {
+        return Fail(Bad(fp, "expected a non-empty list of \"alg:hex\""));
+      }
+      std::vector<crypto::Digest>& list = p.files[path];
+      for (std::size_t i = 0; i < digests.array().size(); ++i) {
+        TC_ASSIGN_OR_RETURN(crypto::Digest d,
+                            TaggedDigest(digests.array()[i], fmt::format("{}[{}]", fp, i)));
+        if (std::find(list.begin(), list.end(), d) == list.end()) list.push_back(d);
+      }
+    }
+  }
+  if (const doc::Value* excludes = root.Find("excludes")) {
+    if (!excludes->is_array()) return Fail(Bad("excludes", "expected a list of regexes"));
+    ima::Allowlist check;
+    for (std::size_t i = 0; i < excludes->array().size(); ++i) {
+      const std::string ep = fmt::format("excludes[{}]", i);
+      TC_ASSIGN_OR_RETURN(std::string e, String(&excludes->array()[i], ep, true));
+      if (auto ok = check.AddExcludeRegex(e); !ok) {
+        return Fail(std::move(ok).error().Wrap(ep));
+      }
+      p.excludes.push_back(std::move(e));
+    }
+  }
+  if (const doc::Value* sig = root.Find("signature")) {
+    TC_ASSIGN_OR_RETURN(p.signature, ParseSignature(*sig));
   }
   const doc::Value* components = root.Find("components");
   if (components == nullptr || !components->is_array()) {
@@ -209,7 +282,35 @@ Result<Policy> ParsePolicy(std::span<const std::uint8_t> json) {
   return p;
 }
 
-std::string SerializePolicy(const Policy& p) {
+std::string_view DigestStateName(DigestState s) {
+  return s == DigestState::kTrusted ? "trusted" : "quarantined";
+}
+
+const AllowedDigest* Component::Find(const crypto::Digest& d) const {
+  for (const AllowedDigest& a : digests) {
+    if (a.digest == d) return &a;
+  }
+  return nullptr;
+}
+
+AllowedDigest* Component::Find(const crypto::Digest& d) {
+  return const_cast<AllowedDigest*>(std::as_const(*this).Find(d));
+}
+
+const Component* Policy::FindComponent(std::string_view name) const {
+  for (const Component& c : components) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+Component* Policy::FindComponent(std::string_view name) {
+  return const_cast<Component*>(std::as_const(*this).FindComponent(name));
+}
+
+namespace {
+
+doc::Value ToDocument(const Policy& p, bool with_signature) {
   doc::Value root = doc::Value::MakeObject();
   root.Set("trustchain_policy", kFormatVersion);
   root.Set("version", static_cast<std::uint64_t>(p.version));
@@ -227,21 +328,39 @@ std::string SerializePolicy(const Policy& p) {
     if (c.match.event_type) m.Set("event_type", *c.match.event_type);
     if (!c.match.description.empty()) m.Set("description", c.match.description);
     v.Set("match", std::move(m));
+    if (!c.required) v.Set("required", false);
     doc::Value digests = doc::Value::MakeArray();
     for (const AllowedDigest& a : c.digests) {
       doc::Value d = doc::Value::MakeObject();
       d.Set("alg", crypto::HashAlgName(a.digest.alg()));
       d.Set("digest", a.digest.Hex());
-      d.Set("state", a.state == DigestState::kTrusted ? "trusted" : "quarantined");
+      d.Set("state", DigestStateName(a.state));
       if (!a.source.empty()) d.Set("source", a.source);
       if (!a.added.empty()) d.Set("added", a.added);
       if (!a.reason.empty()) d.Set("reason", a.reason);
+      if (!a.content.empty()) d.Set("content", a.content);
       digests.Push(std::move(d));
     }
     v.Set("digests", std::move(digests));
     components.Push(std::move(v));
   }
   root.Set("components", std::move(components));
+  if (!p.files.empty()) {
+    doc::Value files = doc::Value::MakeObject();
+    for (const auto& [path, digests] : p.files) {
+      doc::Value list = doc::Value::MakeArray();
+      for (const crypto::Digest& d : digests) {
+        list.Push(fmt::format("{}:{}", crypto::HashAlgName(d.alg()), d.Hex()));
+      }
+      files.Set(path, std::move(list));
+    }
+    root.Set("files", std::move(files));
+  }
+  if (!p.excludes.empty()) {
+    doc::Value excludes = doc::Value::MakeArray();
+    for (const std::string& e : p.excludes) excludes.Push(e);
+    root.Set("excludes", std::move(excludes));
+  }
   if (!p.golden_pcrs.empty()) {
     doc::Value golden = doc::Value::MakeObject();
     for (const auto& [alg, values] : p.golden_pcrs.banks) {
@@ -251,7 +370,20 @@ std::string SerializePolicy(const Policy& p) {
     }
     root.Set("golden_pcrs", std::move(golden));
   }
-  return doc::ToJson(root);
+  if (with_signature && p.signature) {
+    doc::Value sig = doc::Value::MakeObject();
+    sig.Set("alg", p.signature->alg);
+    sig.Set("key_id", p.signature->key_id);
+    sig.Set("value", ToHex(p.signature->value));
+    root.Set("signature", std::move(sig));
+  }
+  return root;
 }
+
+}  // namespace
+
+std::string SerializePolicy(const Policy& p) { return doc::ToJson(ToDocument(p, true)); }
+
+std::string CanonicalBytes(const Policy& p) { return doc::ToJson(ToDocument(p, false)); }
 
 }  // namespace tc::policy

@@ -1,6 +1,6 @@
 #pragma once
 
-// The whitelist (issue 5, work in progress): named components of the trust
+// The whitelist: named components of the trust
 // chain, each with its stage, how it is recognised in evidence, the digests
 // trusted for it (several versions at once, with where each came from), and
 // whether each is trusted or quarantined.
@@ -17,9 +17,15 @@
 //       "digests": [{"alg": "sha256", "digest": "<hex>", "state": "trusted",
 //                    "source": "eventlog baseline event 23",
 //                    "added": "2026-11-26T10:00:00Z"}]}],
-//    "golden_pcrs": {"sha256": {"0": "<hex>"}}}
+//    "files": {"/usr/bin/bash": ["sha256:<hex>"]}, "excludes": ["/tmp/.*"],
+//    "golden_pcrs": {"sha256": {"0": "<hex>"}},
+//    "signature": {"alg": "ecdsa-p256-sha256", "key_id": "<hex>", "value": "<hex DER>"}}
+//
+// docs/policy.md documents every member.
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -27,6 +33,7 @@
 #include <vector>
 
 #include "tc/base/error.h"
+#include "tc/base/hex.h"
 #include "tc/crypto/hash.h"
 #include "tc/pcr/pcr_values.h"
 
@@ -49,6 +56,9 @@ struct AllowedDigest {
   std::string source;  // where it came from, for people
   std::string added;   // when (RFC 3339)
   std::string reason;  // why it was quarantined
+  // What the digest covers, when the evidence shows it (a kernel command
+  // line, a boot variable's value): lets a report show what changed.
+  std::string content;
 };
 
 // How a component is recognised in evidence. Absent fields match anything.
@@ -62,7 +72,21 @@ struct Component {
   std::string name;
   Stage stage = Stage::kFirmware;
   Match match;
+  // Every boot must measure it (learned from a boot); false for components
+  // admitted ahead of use (from files, staged updates, approvals).
+  bool required = true;
   std::vector<AllowedDigest> digests;
+
+  // The digest entry equal to `d`, or nullptr.
+  const AllowedDigest* Find(const crypto::Digest& d) const;
+  AllowedDigest* Find(const crypto::Digest& d);
+};
+
+// An embedded signature over CanonicalBytes() (signing.h).
+struct PolicySignature {
+  std::string alg;     // "ecdsa-p256-sha256"
+  std::string key_id;  // hex sha256 of the signer's SubjectPublicKeyInfo (DER)
+  Bytes value;         // DER ECDSA-Sig-Value
 };
 
 struct Policy {
@@ -70,14 +94,29 @@ struct Policy {
   std::vector<crypto::HashAlg> required_banks;
   bool refuse_sha1_only = true;
   std::vector<Component> components;
+  // Runtime files (IMA, PCR 10): trusted digests by absolute path. A file
+  // taken out of trust moves to an os-file component (kept with its state).
+  std::map<std::string, std::vector<crypto::Digest>, std::less<>> files;
+  // Runtime paths not checked: regular expressions matched at the path's
+  // start (Keylime's "excludes", Python re.match semantics).
+  std::vector<std::string> excludes;
   pcr::PcrValues golden_pcrs;
+  std::optional<PolicySignature> signature;
+
+  Component* FindComponent(std::string_view name);
+  const Component* FindComponent(std::string_view name) const;
 };
 
 // kMalformed for bad JSON (line and column), kInvalidArgument naming the
 // JSON path for a well-formed document that is not a valid policy,
 // kUnsupported for another format version.
 [[nodiscard]] Result<Policy> ParsePolicy(std::span<const std::uint8_t> json);
-// Canonical JSON (the form ParsePolicy reads back).
+// Canonical JSON (the form ParsePolicy reads back), with the signature.
 std::string SerializePolicy(const Policy& policy);
+// The bytes a signature covers: SerializePolicy without "signature".
+std::string CanonicalBytes(const Policy& policy);
+
+// "trusted" / "quarantined".
+std::string_view DigestStateName(DigestState s);
 
 }  // namespace tc::policy

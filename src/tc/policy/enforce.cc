@@ -1,0 +1,263 @@
+#include "tc/policy/enforce.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "tc/doc/value.h"
+
+namespace tc::policy {
+namespace {
+
+std::string Tagged(const crypto::Digest& d) {
+  return fmt::format("{}:{}", crypto::HashAlgName(d.alg()), d.Hex());
+}
+
+AuditRecord Record(std::string_view action, const std::string& component, const crypto::Digest& d,
+                   const std::string& reason, const std::string& evidence, const std::string& now) {
+  AuditRecord r;
+  r.time = now;
+  r.action = std::string(action);
+  r.component = component;
+  r.digest = Tagged(d);
+  r.reason = reason;
+  r.evidence = evidence;
+  return r;
+}
+
+// Bumps the version once for a change and stamps the records with it.
+void Commit(std::vector<AuditRecord>& records, Policy& policy) {
+  if (records.empty()) return;
+  ++policy.version;
+  policy.signature.reset();
+  for (AuditRecord& r : records) r.policy_version = policy.version;
+}
+
+}  // namespace
+
+std::string AuditLine(const AuditRecord& r) {
+  doc::Value v = doc::Value::MakeObject();
+  v.Set("time", r.time);
+  v.Set("action", r.action);
+  v.Set("component", r.component);
+  v.Set("digest", r.digest);
+  v.Set("reason", r.reason);
+  if (!r.evidence.empty()) v.Set("evidence", r.evidence);
+  v.Set("policy_version", static_cast<std::uint64_t>(r.policy_version));
+  std::string line = doc::ToJson(v);
+  // One line: ToJson pretty-prints; JSON strings never hold raw newlines.
+  std::string out;
+  bool in_string = false, escaped = false;
+  for (char c : line) {
+    if (in_string) {
+      out += c;
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+      out += c;
+    } else if (c != '\n' && c != ' ') {
+      out += c;
+    }
+  }
+  return out;
+}
+
+Result<crypto::Digest> ParseTaggedDigest(std::string_view text) {
+  const auto colon = text.find(':');
+  const auto alg = colon == std::string_view::npos
+                       ? std::nullopt
+                       : crypto::HashAlgFromName(text.substr(0, colon));
+  if (!alg) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("'{}' is not ALG:HEX (e.g. sha256:3fc9...)", text));
+  }
+  Bytes b(crypto::DigestSize(*alg));
+  if (!DecodeHex(text.substr(colon + 1), b)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("'{}': expected {} bytes of hex after '{}:'", text, b.size(),
+                            text.substr(0, colon)));
+  }
+  return crypto::Digest(*alg, b);
+}
+
+std::vector<AuditRecord> Quarantine(const Evaluation& evaluation, const std::string& evidence,
+                                    const std::string& now, Policy& policy) {
+  std::vector<AuditRecord> records;
+  for (const ComponentResult& r : evaluation.components) {
+    if (r.state != ComponentState::kTampered && r.state != ComponentState::kUnknown) continue;
+    if (r.name == "ima-measurement-list") continue;  // the list itself, not a component
+    Component* c = policy.FindComponent(r.name);
+    const bool ima_file = r.stage == Stage::kOsFile;
+    if (ima_file && c == nullptr) {
+      // Out of the bulk runtime set, into a component that keeps state.
+      Component fresh;
+      fresh.name = r.name;
+      fresh.stage = Stage::kOsFile;
+      fresh.match.pcr = 10;
+      fresh.match.description = r.name;
+      fresh.required = false;
+      if (auto f = policy.files.find(r.name); f != policy.files.end()) {
+        for (const crypto::Digest& d : f->second) {
+          AllowedDigest a;
+          a.digest = d;
+          a.state = DigestState::kTrusted;
+          a.source = "runtime files";
+          fresh.digests.push_back(std::move(a));
+        }
+        policy.files.erase(f);
+      }
+      policy.components.push_back(std::move(fresh));
+      c = &policy.components.back();
+    } else if (c == nullptr) {
+      Component fresh;
+      fresh.name = r.name;
+      fresh.stage = r.stage;
+      fresh.required = false;
+      if (!r.events.empty()) {
+        fresh.match.pcr = r.events.front().pcr;
+        fresh.match.description = r.events.front().description;
+      }
+      policy.components.push_back(std::move(fresh));
+      c = &policy.components.back();
+    }
+    const std::string reason = r.reason;
+    if (r.state == ComponentState::kTampered) {
+      for (AllowedDigest& a : c->digests) {
+        if (a.state != DigestState::kTrusted) continue;
+        a.state = DigestState::kQuarantined;
+        a.reason = "component tampered: " + reason;
+        records.push_back(Record("quarantine", c->name, a.digest, a.reason, evidence, now));
+      }
+    }
+    for (const EventResult& e : r.events) {
+      if (e.state != ComponentState::kTampered && e.state != ComponentState::kUnknown) continue;
+      auto measured = ParseTaggedDigest(e.measured);
+      if (!measured || c->Find(*measured) != nullptr) continue;
+      AllowedDigest a;
+      a.digest = *measured;
+      a.state = DigestState::kQuarantined;
+      a.source = fmt::format("{} {} {}", evidence, e.type == "ima" ? "entry" : "event", e.index);
+      a.added = now;
+      a.reason = (r.state == ComponentState::kUnknown ? "unknown: " : "measured when tampered: ") +
+                 reason;
+      a.content = e.measured_content;
+      records.push_back(Record("quarantine", c->name, a.digest, a.reason, a.source, now));
+      c->digests.push_back(std::move(a));
+    }
+  }
+  Commit(records, policy);
+  return records;
+}
+
+Result<std::vector<AuditRecord>> Approve(const std::string& component, const std::string& digest,
+                                         const std::string& reason, const std::string& now,
+                                         Policy& policy) {
+  Component* c = policy.FindComponent(component);
+  if (c == nullptr) {
+    return Fail(ErrorCode::kNotFound, fmt::format("no component '{}' in the policy (see `trustchain "
+                                                  "policy show`)", component));
+  }
+  std::optional<crypto::Digest> only;
+  if (!digest.empty()) {
+    TC_ASSIGN_OR_RETURN(only, ParseTaggedDigest(digest));
+    if (c->Find(*only) == nullptr) {
+      return Fail(ErrorCode::kNotFound,
+                  fmt::format("component '{}' has no digest {}", component, digest));
+    }
+  }
+  std::vector<AuditRecord> records;
+  for (AllowedDigest& a : c->digests) {
+    if (a.state != DigestState::kQuarantined) continue;
+    if (only && !(a.digest == *only)) continue;
+    a.state = DigestState::kTrusted;
+    a.reason = "";
+    records.push_back(Record("approve", c->name, a.digest,
+                             reason.empty() ? std::string("approved") : reason, "", now));
+  }
+  if (records.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("component '{}' has no quarantined digest{}", component,
+                            digest.empty() ? "" : " " + digest));
+  }
+  if (c->stage == Stage::kOsFile && c->match.description == c->name) {
+    // Back to the bulk set when nothing of the file is quarantined any more.
+    const bool all_trusted = std::all_of(c->digests.begin(), c->digests.end(), [](const AllowedDigest& a) {
+      return a.state == DigestState::kTrusted;
+    });
+    if (all_trusted) {
+      auto& list = policy.files[c->name];
+      for (const AllowedDigest& a : c->digests) list.push_back(a.digest);
+      policy.components.erase(policy.components.begin() + (c - policy.components.data()));
+    }
+  }
+  Commit(records, policy);
+  return records;
+}
+
+Result<std::vector<AuditRecord>> Stage(const std::string& component, const crypto::Digest& digest,
+                                       const std::string& source, const std::string& now,
+                                       Policy& policy) {
+  Component* c = policy.FindComponent(component);
+  if (c == nullptr) {
+    return Fail(ErrorCode::kNotFound, fmt::format("no component '{}' in the policy (see `trustchain "
+                                                  "policy show`)", component));
+  }
+  std::vector<AuditRecord> records;
+  if (const AllowedDigest* a = c->Find(digest)) {
+    if (a->state == DigestState::kQuarantined) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("{} is quarantined in '{}': review it and use `policy approve`",
+                              Tagged(digest), component));
+    }
+    return records;  // already trusted
+  }
+  AllowedDigest a;
+  a.digest = digest;
+  a.source = source;
+  a.added = now;
+  records.push_back(Record("stage", c->name, digest, "staged ahead of an update", source, now));
+  c->digests.push_back(std::move(a));
+  Commit(records, policy);
+  return records;
+}
+
+Result<std::vector<AuditRecord>> Retire(const std::string& component, const std::string& digest,
+                                        const std::string& now, Policy& policy) {
+  Component* c = policy.FindComponent(component);
+  if (c == nullptr) {
+    return Fail(ErrorCode::kNotFound, fmt::format("no component '{}' in the policy", component));
+  }
+  std::optional<crypto::Digest> only;
+  if (digest != "quarantined") {
+    TC_ASSIGN_OR_RETURN(only, ParseTaggedDigest(digest));
+  }
+  std::vector<AuditRecord> records;
+  auto& ds = c->digests;
+  for (auto it = ds.begin(); it != ds.end();) {
+    const bool hit = only ? it->digest == *only : it->state == DigestState::kQuarantined;
+    if (hit) {
+      records.push_back(Record("retire", c->name, it->digest, "retired", "", now));
+      it = ds.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (records.empty()) {
+    return Fail(ErrorCode::kNotFound,
+                fmt::format("component '{}' has no {} digest", component,
+                            only ? Tagged(*only) : std::string("quarantined")));
+  }
+  if (ds.empty()) {
+    policy.components.erase(policy.components.begin() + (c - policy.components.data()));
+  }
+  Commit(records, policy);
+  return records;
+}
+
+}  // namespace tc::policy
