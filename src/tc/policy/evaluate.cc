@@ -308,6 +308,14 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
       for (const crypto::Digest& d : e.digests) content_by_digest.emplace(Tagged(d), ids[e.index].content);
     }
   }
+  // And from the policy: what a trusted digest covered when it was learned,
+  // for components (the EFI stub's tag) whose own event does not show it.
+  std::map<std::string, std::string> policy_content;
+  for (const Component& c : policy.components) {
+    for (const AllowedDigest& a : c.digests) {
+      if (!a.content.empty()) policy_content.emplace(Tagged(a.digest), a.content);
+    }
+  }
   std::map<std::string, ComponentResult> unknown;
   std::vector<std::string> unknown_order;
   for (const eventlog::RawEvent& e : log.events()) {
@@ -332,6 +340,10 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
           if (t.state != DigestState::kTrusted) continue;
           er.expected.push_back(Tagged(t.digest));
           if (er.expected_content.empty()) er.expected_content = t.content;
+          if (er.expected_content.empty()) {
+            auto it = policy_content.find(er.expected.back());
+            if (it != policy_content.end()) er.expected_content = it->second;
+          }
         }
       } else if (a != nullptr) {
         er.expected_content = a->content;
