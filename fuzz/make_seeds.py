@@ -185,11 +185,37 @@ def ima_policy_seeds():
     yield "checkpoint.txt", ("trustchain-ima-checkpoint 1\nentries 3\npcr 10 sha256 " + d + "\n").encode()
 
 
+def policy_seeds():
+    d = hashlib.sha256(b"component").hexdigest()
+    e = hashlib.sha1(b"component").hexdigest()
+    yield "policy.json", ('{"trustchain_policy": 1, "version": 3, "required_banks": ["sha256"], '
+                          '"refuse_sha1_only": true, "components": ['
+                          '{"name": "kernel-cmdline", "stage": "cmdline", "match": {"pcr": 12, '
+                          '"event_type": 13, "description": "load options"}, "digests": ['
+                          '{"alg": "sha256", "digest": "' + d + '", "state": "trusted", "source": "s", '
+                          '"added": "2026-11-26T00:00:00Z", "content": "console=ttyS0 quiet"}, '
+                          '{"alg": "sha1", "digest": "' + e + '", "state": "quarantined", "reason": "r"}]}, '
+                          '{"name": "/usr/bin/x", "stage": "os-file", "match": {"pcr": 10, '
+                          '"description": "/usr/bin/x"}, "required": false, "digests": []}], '
+                          '"files": {"/usr/bin/bash": ["sha256:' + d + '"]}, "excludes": ["/tmp/.*"], '
+                          '"golden_pcrs": {"sha256": {"0": "' + d + '"}}, '
+                          '"signature": {"alg": "ecdsa-p256-sha256", "key_id": "' + e + '", '
+                          '"value": "3006020101020101"}}').encode()
+    yield "refstate.json", ('{"scrtm_and_bios": [{"scrtm": "0x' + d + '", "platform_firmware": ["0x' + d + '"]}], '
+                            '"pk": [], "db": [], "mokdig": [{"sha256": "0x' + d + '"}], '
+                            '"kernels": [{"shim_authcode_sha256": "0x' + d + '", "kernel_authcode_sha256": "0x' + d + '", '
+                            '"initrd_plain_sha256": "0x' + d + '", "kernel_cmdline": "console=.*"}]}').encode()
+    for name, data in ima_policy_seeds():
+        if name.endswith(".json"):
+            yield name, data
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "seeds")
     for target, gen in (("eventlog", seeds), ("tpm_quote", quote_seeds),
                         ("ima_binary", ima_binary_seeds), ("ima_ascii", ima_ascii_seeds),
-                        ("ima_policy", ima_policy_seeds)):
+                        ("ima_policy", ima_policy_seeds), ("policy", policy_seeds),
+                        ("policy_learn", seeds)):
         out = os.path.join(root, target)
         os.makedirs(out, exist_ok=True)
         for name, data in gen():

@@ -45,7 +45,10 @@ for fuzzer in build/sanitize/fuzz/*_fuzz; do
   work=$(mktemp -d)
   seeds=("fuzz/seeds/$name")
   case "$name" in
-    eventlog) [ -d "$TC_SHARED_DIR/corpus/eventlog" ] && seeds+=("$TC_SHARED_DIR/corpus/eventlog") ;;
+    eventlog|policy_learn)
+      [ -d "$TC_SHARED_DIR/corpus/eventlog" ] && seeds+=("$TC_SHARED_DIR/corpus/eventlog")
+      [ "$name" = policy_learn ] && [ -d "$TC_SHARED_DIR/corpus/vm" ] &&
+        for boot in "$TC_SHARED_DIR"/corpus/vm/*/; do seeds+=("$boot"); done ;;
     pcr_values) [ -d "$TC_SHARED_DIR/corpus/vm/baseline-tcg" ] && seeds+=("$TC_SHARED_DIR/corpus/vm/baseline-tcg") ;;
     ima_ascii|ima_binary)
       [ -d "$TC_SHARED_DIR/corpus/ima" ] && seeds+=("$TC_SHARED_DIR/corpus/ima")

@@ -261,9 +261,10 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
   }
   for (const auto& [alg, values] : policy.golden_pcrs.banks) {
     for (const auto& [index, golden] : values) {
-      auto it = std::find_if(out.pcrs.begin(), out.pcrs.end(), [&](const PcrResult& r) {
-        return r.alg == alg && r.pcr == index;
-      });
+      auto it = std::find_if(out.pcrs.begin(), out.pcrs.end(),
+                             [&, bank = alg, pcr = index](const PcrResult& r) {
+                               return r.alg == bank && r.pcr == pcr;
+                             });
       if (it == out.pcrs.end()) {
         PcrResult r;
         r.alg = alg;

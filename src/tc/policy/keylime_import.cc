@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "tc/eventlog/event.h"
+#include "tc/ima/allowlist.h"
 #include "tc/json/document.h"
 
 namespace tc::policy {
@@ -60,8 +61,9 @@ void Add(Component& c, const crypto::Digest& d, const std::string& source, const
 
 }  // namespace
 
-Result<void> ImportKeylimeRuntimePolicy(std::span<const std::uint8_t> json, Policy& policy,
-                                        LearnNotes& notes) {
+namespace {
+
+Result<void> ImportRuntime(std::span<const std::uint8_t> json, Policy& policy, LearnNotes& notes) {
   TC_ASSIGN_OR_RETURN(const doc::Value root, json::ParseDocument(json));
   if (!root.is_object()) return Fail(Bad("policy", "expected an object"));
   const doc::Value* digests = root.Find("digests");
@@ -87,8 +89,12 @@ Result<void> ImportKeylimeRuntimePolicy(std::span<const std::uint8_t> json, Poli
   notes.files_added += count;
   if (const doc::Value* excludes = root.Find("excludes")) {
     if (!excludes->is_array()) return Fail(Bad("excludes", "expected a list of regexes"));
-    for (const doc::Value& e : excludes->array()) {
-      if (!e.is_string()) return Fail(Bad("excludes", "expected strings"));
+    ima::Allowlist check;  // what verify will compile them with
+    for (std::size_t i = 0; i < excludes->array().size(); ++i) {
+      const doc::Value& e = excludes->array()[i];
+      const std::string ep = fmt::format("excludes[{}]", i);
+      if (!e.is_string()) return Fail(Bad(ep, "expected a string"));
+      if (auto ok = check.AddExcludeRegex(e.str()); !ok) return Fail(std::move(ok).error().Wrap(ep));
       policy.excludes.push_back(e.str());
     }
   }
@@ -103,8 +109,8 @@ Result<void> ImportKeylimeRuntimePolicy(std::span<const std::uint8_t> json, Poli
   return {};
 }
 
-Result<void> ImportKeylimeRefstate(std::span<const std::uint8_t> json, const std::string& source,
-                                   const std::string& now, Policy& p, LearnNotes& notes) {
+Result<void> ImportRefstate(std::span<const std::uint8_t> json, const std::string& source,
+                            const std::string& now, Policy& p, LearnNotes& notes) {
   TC_ASSIGN_OR_RETURN(const doc::Value root, json::ParseDocument(json));
   if (!root.is_object()) return Fail(Bad("refstate", "expected an object"));
   const std::uint32_t app = eventlog::ev::kEfiBootServicesApplication;
@@ -191,6 +197,29 @@ Result<void> ImportKeylimeRefstate(std::span<const std::uint8_t> json, const std
   }
   notes.components_added += added;
   notes.lines.push_back(fmt::format("Keylime measured-boot reference state: {} digests", added));
+  return {};
+}
+
+}  // namespace
+
+// Both import into a copy: a failure leaves the policy and notes as they were.
+Result<void> ImportKeylimeRuntimePolicy(std::span<const std::uint8_t> json, Policy& policy,
+                                        LearnNotes& notes) {
+  Policy work = policy;
+  LearnNotes work_notes = notes;
+  TC_RETURN_IF_ERROR(ImportRuntime(json, work, work_notes));
+  policy = std::move(work);
+  notes = std::move(work_notes);
+  return {};
+}
+
+Result<void> ImportKeylimeRefstate(std::span<const std::uint8_t> json, const std::string& source,
+                                   const std::string& now, Policy& policy, LearnNotes& notes) {
+  Policy work = policy;
+  LearnNotes work_notes = notes;
+  TC_RETURN_IF_ERROR(ImportRefstate(json, source, now, work, work_notes));
+  policy = std::move(work);
+  notes = std::move(work_notes);
   return {};
 }
 

@@ -17,7 +17,8 @@
 // golden boot).
 //
 // Input is untrusted JSON: errors name the JSON path (kInvalidArgument) or
-// line and column (kMalformed).
+// line and column (kMalformed). On any error `policy` and `notes` are left
+// exactly as they were.
 
 #include <cstdint>
 #include <span>

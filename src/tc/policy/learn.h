@@ -43,7 +43,8 @@ struct LearnNotes {
 
 // Adds every file digest of an IMA list to policy.files (not the
 // boot_aggregate, not buffers or keys: those are per boot). kMalformed
-// naming the entry for a list that does not parse.
+// naming the entry for a list that does not parse; the policy then holds
+// the digests read before the error and must be discarded.
 [[nodiscard]] Result<void> LearnImaList(ByteSource& list, const ima::ParseOptions& options,
                                         Policy& policy, LearnNotes& notes);
 
