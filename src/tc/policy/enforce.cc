@@ -94,26 +94,31 @@ std::vector<AuditRecord> Quarantine(const Evaluation& evaluation, const std::str
     if (r.name == "ima-measurement-list") continue;  // the list itself, not a component
     Component* c = policy.FindComponent(r.name);
     const bool ima_file = r.stage == Stage::kOsFile;
-    if (ima_file && c == nullptr) {
+    if (ima_file) {
       // Out of the bulk runtime set, into a component that keeps state.
-      Component fresh;
-      fresh.name = r.name;
-      fresh.stage = Stage::kOsFile;
-      fresh.match.pcr = 10;
-      fresh.match.description = r.name;
-      fresh.required = false;
+      if (c == nullptr) {
+        Component fresh;
+        fresh.name = r.name;
+        fresh.stage = Stage::kOsFile;
+        fresh.match.pcr = 10;
+        fresh.match.description = r.name;
+        fresh.required = false;
+        policy.components.push_back(std::move(fresh));
+        c = &policy.components.back();
+      }
+      // Also when the component exists: a later learn or import may have
+      // listed the path in the bulk set again.
       if (auto f = policy.files.find(r.name); f != policy.files.end()) {
         for (const crypto::Digest& d : f->second) {
+          if (c->Find(d) != nullptr) continue;
           AllowedDigest a;
           a.digest = d;
           a.state = DigestState::kTrusted;
           a.source = "runtime files";
-          fresh.digests.push_back(std::move(a));
+          c->digests.push_back(std::move(a));
         }
         policy.files.erase(f);
       }
-      policy.components.push_back(std::move(fresh));
-      c = &policy.components.back();
     } else if (c == nullptr) {
       Component fresh;
       fresh.name = r.name;

@@ -111,6 +111,7 @@ Result<void> ImportRuntime(std::span<const std::uint8_t> json, Policy& policy, L
 
 Result<void> ImportRefstate(std::span<const std::uint8_t> json, const std::string& source,
                             const std::string& now, Policy& p, LearnNotes& notes) {
+  const std::size_t components_before = p.components.size();
   TC_ASSIGN_OR_RETURN(const doc::Value root, json::ParseDocument(json));
   if (!root.is_object()) return Fail(Bad("refstate", "expected an object"));
   const std::uint32_t app = eventlog::ev::kEfiBootServicesApplication;
@@ -195,7 +196,7 @@ Result<void> ImportRefstate(std::span<const std::uint8_t> json, const std::strin
           key));
     }
   }
-  notes.components_added += added;
+  notes.components_added += p.components.size() - components_before;
   notes.lines.push_back(fmt::format("Keylime measured-boot reference state: {} digests", added));
   return {};
 }

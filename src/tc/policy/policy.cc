@@ -187,10 +187,7 @@ std::optional<Stage> StageFromName(std::string_view name) {
 
 Result<Policy> ParsePolicy(std::span<const std::uint8_t> json) {
   TC_ASSIGN_OR_RETURN(const doc::Value root, json::ParseDocument(json));
-  TC_RETURN_IF_ERROR(OnlyMembers(root, "policy",
-                                 {"trustchain_policy", "version", "required_banks",
-                                  "refuse_sha1_only", "components", "files", "excludes", "golden_pcrs",
-                                  "signature"}));
+  if (!root.is_object()) return Fail(Bad("policy", "expected a JSON object"));
   const doc::Value* format = root.Find("trustchain_policy");
   if (format == nullptr) {
     return Fail(Bad("policy", "not a trustchain policy (no \"trustchain_policy\" member)"));
@@ -201,6 +198,10 @@ Result<Policy> ParsePolicy(std::span<const std::uint8_t> json) {
                 fmt::format("policy format {} is not supported (this trustchain reads {})", fv,
                             kFormatVersion));
   }
+  TC_RETURN_IF_ERROR(OnlyMembers(root, "policy",
+                                 {"trustchain_policy", "version", "required_banks",
+                                  "refuse_sha1_only", "components", "files", "excludes", "golden_pcrs",
+                                  "signature"}));
   Policy p;
   TC_ASSIGN_OR_RETURN(p.version, Unsigned(root.Find("version"), "version", UINT64_C(1) << 53));
   if (const doc::Value* banks = root.Find("required_banks")) {

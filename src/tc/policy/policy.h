@@ -85,7 +85,7 @@ struct Component {
 // An embedded signature over CanonicalBytes() (signing.h).
 struct PolicySignature {
   std::string alg;     // "ecdsa-p256-sha256"
-  std::string key_id;  // hex sha256 of the signer's SubjectPublicKeyInfo (DER)
+  std::string key_id;  // hex SHA-1 of the signer's subjectPublicKey bits (RFC 5280 4.2.1.2)
   Bytes value;         // DER ECDSA-Sig-Value
 };
 
