@@ -11,8 +11,16 @@
 #      measured into a swtpm's PCRs, the TPM quotes them for a fresh nonce
 #      with an AK made under its EK, and a verifier checks the quote and
 #      replays the log against the quoted PCRs; the tampered log fails;
-#   5. the same checks on this host's own firmware log when it has a TPM.
-# Later issues extend it (IMA, whitelists, measured launch).
+#   5. the whitelist: learned from the trusted boot (its event log, IMA list
+#      and the EFI binaries it booted), each boot verified against it
+#      (trusted; kernel command line tampered, with the diff; initrd
+#      tampered; shim+GRUB unknown), the tampered component quarantined by
+#      --enforce and the next verify saying so, then approved again;
+#   6. runtime measurements (IMA) of each boot: PCR 10 and boot_aggregate;
+#   7. a 100,000-entry IMA list against a Keylime runtime policy;
+#   8-9. this host's own firmware log and IMA list when it has them.
+# Step 4 also verifies the boot against the whitelist through the quote.
+# Later issues extend it (measured launch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -83,6 +91,10 @@ if [ -d "$vm/baseline-tcg" ] && command -v swtpm >/dev/null && command -v jq >/d
   set -e
   [ "$rc" -eq 1 ] || { echo "expected exit 1, got $rc"; exit 1; }
   echo "   exit $rc: the log does not match what the TPM quoted"
+  echo "-- the whitelist (step 5) checked through the same quote: trusted, attested by the TPM"
+  "$tc" policy learn --eventlog "$vm/baseline-tcg/eventlog.bin" --out "$work/golden.json" >/dev/null
+  "$tc" verify --policy "$work/golden.json" --eventlog "$vm/baseline-tcg/eventlog.bin" \
+    --quote "$work/q.msg" --ak "$work/ak.pub" --nonce "$nonce" | tail -n 2
   stop_swtpm
   unset TRUSTCHAIN_TPM
 else
@@ -90,7 +102,45 @@ else
 fi
 
 if [ -d "$vm/baseline-tcg" ]; then
-  step "5. runtime measurements (IMA) of each boot: PCR 10 and boot_aggregate"
+  step "5. the whitelist: learn it from the trusted boot, verify every boot, quarantine"
+  work5=$(mktemp -d)
+  boot() { echo "--eventlog $vm/$1/eventlog.bin --ima $vm/$1/ima-log.bin --pcrs $vm/$1/pcrs-host.txt"; }
+  efi=${TC_EFI_BINARIES:-/var/cache/trustchain/efi}
+  files=()
+  [ -f "$efi/systemd-bootx64.efi" ] || scripts/fetch_efi_binaries.sh >/dev/null 2>&1 || true
+  [ -f "$efi/systemd-bootx64.efi" ] && files=(--files "$efi/systemd-bootx64.efi" "$efi/vmlinuz-6.1.0-56-amd64")
+  echo "-- learn: vm/baseline-tcg's event log and IMA list, and the EFI binaries it booted"
+  "$tc" policy learn $(boot baseline-tcg) "${files[@]}" --out "$work5/host.json"
+  cp "$work5/host.json" "$work5/golden.json"
+  expect() {  # EXIT-CODE BOOT [verify options]
+    local want=$1 b=$2; shift 2
+    echo "-- verify vm/$b (expected: exit $want)"
+    set +e
+    "$tc" verify --policy "$work5/host.json" $(boot "$b") "$@"
+    local rc=$?
+    set -e
+    [ "$rc" -eq "$want" ] || { echo "expected exit $want, got $rc"; exit 1; }
+  }
+  expect 0 baseline-tcg
+  expect 1 tamper-initrd
+  expect 1 shim-grub-sb
+  echo "-- tamper response: --enforce quarantines the changed command line"
+  expect 1 tamper-cmdline --enforce
+  echo "-- the audit trail:"
+  sed 's/^/   /' "$work5/host.json.audit.jsonl"
+  echo "-- the same evidence again: the component is quarantined"
+  expect 1 tamper-cmdline
+  echo "-- a person approves the known-good command line again; the trusted boot verifies"
+  good=sha256:acac24950db112d21a23e1113333f9a6cc82d9842bb9770074f060a8fb7bc3f9
+  for c in kernel-cmdline kernel-cmdline-stub; do
+    "$tc" policy approve "$work5/host.json" --component "$c" --digest "$good" --reason "reviewed"
+  done
+  expect 0 baseline-tcg
+  echo "-- what changed in the whitelist"
+  "$tc" policy diff "$work5/golden.json" "$work5/host.json" || true
+  rm -rf "$work5"
+
+  step "6. runtime measurements (IMA) of each boot: PCR 10 and boot_aggregate"
   for d in "$vm"/*/; do
     name=$(basename "$d")
     echo "-- $name"
@@ -98,7 +148,7 @@ if [ -d "$vm/baseline-tcg" ]; then
   done
 fi
 if [ -f "$shared/bench/gen_data.py" ] && command -v jq >/dev/null; then
-  step "6. a 100,000-entry IMA list against a Keylime runtime policy"
+  step "7. a 100,000-entry IMA list against a Keylime runtime policy"
   work6=$(mktemp -d)
   /usr/bin/python3 "$shared/bench/gen_data.py" ima --n 100000 --seed 1 --out "$work6" >/dev/null
   meta=$work6/ima_100000_meta.json
@@ -117,7 +167,7 @@ if [ -f "$shared/bench/gen_data.py" ] && command -v jq >/dev/null; then
 fi
 
 host_log=/sys/kernel/security/tpm0/binary_bios_measurements
-step "7. this host's firmware log"
+step "8. this host's firmware log"
 if [ -r "$host_log" ]; then
   "$tc" eventlog replay "$host_log" || true
 else
@@ -125,7 +175,7 @@ else
 fi
 host_ima=/sys/kernel/security/ima/binary_runtime_measurements
 if [ -r "$host_ima" ]; then
-  step "8. this host's IMA list"
+  step "9. this host's IMA list"
   "$tc" ima replay "$host_ima" || true
 fi
 step "done"

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "common.h"
+#include "policy_anchor.h"
 #include "tc/eventlog/parser.h"
 #include "tc/eventlog/replay.h"
 #include "tc/eventlog/verify.h"
@@ -40,6 +41,7 @@ struct PolicyFlags {
   std::string policy, other, key, policy_key, component, digest, reason, audit, sign_key;
   std::string runtime_policy, refstate;
   std::vector<std::string> stage_files;
+  AnchorFlags anchor;
   Format format = Format::kText;
 };
 
@@ -54,6 +56,13 @@ Result<std::optional<crypto::VerifyKey>> LoadVerifyKey(const std::string& path) 
 Result<policy::Policy> Load(const std::string& path, const std::string& key_path) {
   TC_ASSIGN_OR_RETURN(auto key, LoadVerifyKey(key_path));
   return policy::LoadPolicyFile(path, key ? &*key : nullptr);
+}
+
+// For commands that change a policy: also checked against --policy-nv.
+Result<policy::Policy> LoadForChange(const PolicyFlags& f) {
+  TC_ASSIGN_OR_RETURN(policy::Policy p, Load(f.policy, f.policy_key));
+  if (auto a = CheckAnchor(f.anchor, p); !a) return Fail(std::move(a).error().Wrap(f.policy));
+  return p;
 }
 
 Result<crypto::SigningKey> LoadSigningKey(const std::string& path) {
@@ -104,6 +113,9 @@ int Commit(const PolicyFlags& f, policy::Policy& p, const std::vector<policy::Au
   const std::string audit = f.audit.empty() ? policy::DefaultAuditPath(f.policy) : f.audit;
   if (auto a = policy::AppendAudit(audit, records); !a) return ReportError(a.error(), what);
   if (auto w = policy::SavePolicyFile(f.policy, p); !w) return ReportError(w.error(), what);
+  if (auto a = WriteAnchor(f.anchor, p); !a) {
+    return ReportError(a.error(), std::string(what) + ": re-anchoring in --policy-nv");
+  }
   for (const auto& r : records) {
     std::printf("%s %s %s%s\n", r.action.c_str(), r.component.c_str(), r.digest.c_str(),
                 r.reason.empty() ? "" : (" (" + r.reason + ")").c_str());
@@ -239,7 +251,7 @@ int RunSign(const PolicyFlags& f) {
 }
 
 int RunApprove(const PolicyFlags& f) {
-  auto p = Load(f.policy, f.policy_key);
+  auto p = LoadForChange(f);
   if (!p) return ReportError(p.error(), "policy approve");
   auto records = policy::Approve(f.component, f.digest, f.reason, policy::NowRfc3339(), *p);
   if (!records) return ReportError(records.error(), "policy approve");
@@ -247,7 +259,7 @@ int RunApprove(const PolicyFlags& f) {
 }
 
 int RunStage(const PolicyFlags& f) {
-  auto p = Load(f.policy, f.policy_key);
+  auto p = LoadForChange(f);
   if (!p) return ReportError(p.error(), "policy stage");
   std::vector<std::pair<crypto::Digest, std::string>> digests;
   if (!f.digest.empty()) {
@@ -291,11 +303,20 @@ int RunStage(const PolicyFlags& f) {
 }
 
 int RunRetire(const PolicyFlags& f) {
-  auto p = Load(f.policy, f.policy_key);
+  auto p = LoadForChange(f);
   if (!p) return ReportError(p.error(), "policy retire");
   auto records = policy::Retire(f.component, f.digest, policy::NowRfc3339(), *p);
   if (!records) return ReportError(records.error(), "policy retire");
   return Commit(f, *p, *records, "policy retire");
+}
+
+int RunAnchor(const PolicyFlags& f) {
+  auto p = Load(f.policy, f.policy_key);
+  if (!p) return ReportError(p.error(), "policy anchor");
+  if (auto a = WriteAnchor(f.anchor, *p); !a) return ReportError(a.error(), "policy anchor");
+  std::printf("anchored %s (sha256 %s) in NV index %s\n", f.policy.c_str(),
+              policy::PolicyDigest(*p).Hex().c_str(), f.anchor.nv_index.c_str());
+  return kExitOk;
 }
 
 int RunImportKeylime(const PolicyFlags& f) {
@@ -339,6 +360,7 @@ void AddChangeFlags(CLI::App* cmd, PolicyFlags* f) {
   cmd->add_option("--policy-key", f->policy_key, "Public key the policy must be signed by");
   cmd->add_option("--sign-key", f->sign_key, "Re-sign the changed policy with this private key");
   cmd->add_option("--audit", f->audit, "Audit log (default POLICY.audit.jsonl)");
+  AddAnchorFlags(cmd, &f->anchor);
 }
 
 }  // namespace
@@ -425,6 +447,16 @@ void AddPolicyCommands(CLI::App& app, int* exit_code) {
                      "ALG:HEX to remove, or 'quarantined' for every quarantined one")
       ->required();
   retire->callback([f, exit_code] { *exit_code = RunRetire(*f); });
+
+  auto* anchor = policy->add_subcommand(
+      "anchor",
+      "Write a policy's sha256 into a TPM NV index; `verify --policy-nv` then refuses any other "
+      "policy (changes made with --policy-nv re-anchor)");
+  anchor->add_option("POLICY", f->policy, "The policy file")->required();
+  anchor->add_option("--policy-key", f->policy_key, "Public key the policy must be signed by");
+  AddAnchorFlags(anchor, &f->anchor);
+  anchor->get_option("--policy-nv")->required();
+  anchor->callback([f, exit_code] { *exit_code = RunAnchor(*f); });
 
   auto* import = policy->add_subcommand(
       "import-keylime",

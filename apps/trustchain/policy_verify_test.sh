@@ -137,6 +137,19 @@ else
   echo "skip signing checks: openssl missing"
 fi
 
+# --- anchoring the policy in a TPM NV index (the embedded TPM) -------------------
+etpm="--tpm embedded:$tmp/etpm"
+cp "$tmp/golden.json" "$tmp/a.json"
+expect_rc 0 "policy anchor in NV 0x01500020" "$tc" policy anchor "$tmp/a.json" --policy-nv 0x01500020 $etpm
+expect_rc 0 "the anchored policy verifies" "$tc" verify --policy "$tmp/a.json" --policy-nv 0x01500020 $etpm $(boot baseline-tcg)
+cp "$tmp/p.json" "$tmp/swapped.json"
+expect_rc 2 "a swapped policy is refused" "$tc" verify --policy "$tmp/swapped.json" --policy-nv 0x01500020 $etpm $(boot baseline-tcg)
+grep -q "is not the one anchored in NV index 0x01500020" "$tmp/err"; check "... naming the NV index" $?
+expect_rc 1 "--enforce re-anchors the changed policy" "$tc" verify --policy "$tmp/a.json" --policy-nv 0x01500020 $etpm \
+  $(boot tamper-cmdline) --enforce
+expect_rc 1 "... which then loads (quarantined, untrusted)" "$tc" verify --policy "$tmp/a.json" --policy-nv 0x01500020 $etpm $(boot tamper-cmdline)
+expect_rc 2 "... and the old file no longer does" "$tc" verify --policy "$tmp/golden.json" --policy-nv 0x01500020 $etpm $(boot baseline-tcg)
+
 # --- the hardware root: the baseline through a real TPM quote (swtpm) ----------
 if command -v swtpm >/dev/null; then
   . "$here/../../scripts/swtpm.sh"

@@ -1,6 +1,9 @@
 #include "tpm_flags.h"
 
+#include <charconv>
 #include <cstdlib>
+
+#include <fmt/format.h>
 
 #include "tc/tpm/esys/open.h"
 
@@ -20,6 +23,23 @@ void AddTpmFlags(CLI::App* cmd, TpmFlags* f) {
 Result<std::unique_ptr<tpm::Tpm>> OpenTpmFromFlags(const TpmFlags& f) {
   ::setenv("TSS2_LOG", "all+NONE", /*overwrite=*/0);
   return tpm::OpenTpm(f.tpm.empty() ? tpm::DefaultTpmSpec() : f.tpm);
+}
+
+Result<std::uint32_t> ParseNvIndex(std::string_view text) {
+  std::string_view digits = text;
+  int base = 10;
+  if (digits.starts_with("0x") || digits.starts_with("0X")) {
+    digits.remove_prefix(2);
+    base = 16;
+  }
+  std::uint32_t value = 0;
+  const auto [end, ec] =
+      std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("NV index '{}': expected hex like 0x01500000", text));
+  }
+  return value;
 }
 
 }  // namespace tc::app

@@ -26,4 +26,7 @@ void AddTpmFlags(CLI::App* cmd, TpmFlags* f);
 // stderr logging unless TSS2_LOG is set (our error says it once).
 [[nodiscard]] Result<std::unique_ptr<tpm::Tpm>> OpenTpmFromFlags(const TpmFlags& f);
 
+// An NV index as "0x01500000" (hex) or decimal; kInvalidArgument otherwise.
+[[nodiscard]] Result<std::uint32_t> ParseNvIndex(std::string_view text);
+
 }  // namespace tc::app

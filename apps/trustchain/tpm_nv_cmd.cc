@@ -38,24 +38,6 @@ constexpr std::string_view kUnsealExitCodes =
 // secret 128; the library checks the exact limits.
 constexpr std::size_t kMaxInputSize = 64 * 1024;
 
-// "0x01500000" (hex) or decimal.
-Result<std::uint32_t> ParseIndex(std::string_view text) {
-  std::string_view digits = text;
-  int base = 10;
-  if (digits.starts_with("0x") || digits.starts_with("0X")) {
-    digits.remove_prefix(2);
-    base = 16;
-  }
-  std::uint32_t value = 0;
-  const auto [end, ec] =
-      std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
-  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
-    return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("NV index '{}': expected hex like 0x01500000", text));
-  }
-  return value;
-}
-
 std::string IndexText(std::uint32_t index) { return fmt::format("0x{:08x}", index); }
 
 // The bytes of exactly one of --data, --hex, --file.
@@ -104,7 +86,7 @@ struct DefineFlags {
 
 int RunDefine(const DefineFlags& f) {
   constexpr std::string_view kContext = "tpm nv define";
-  auto index = ParseIndex(f.index);
+  auto index = ParseNvIndex(f.index);
   if (!index) return ReportError(index.error(), kContext);
   const auto alg = crypto::HashAlgFromName(f.hash);
   if (!alg) {
@@ -138,7 +120,7 @@ struct IndexFlags {
 // undefine and lock: an index and nothing else.
 template <class Op>
 int RunIndexOp(const IndexFlags& f, std::string_view context, std::string_view done, Op op) {
-  auto index = ParseIndex(f.index);
+  auto index = ParseNvIndex(f.index);
   if (!index) return ReportError(index.error(), context);
   return WithTpm(f.tpm, context, [&](tpm::Tpm& tpm) {
     if (auto r = op(tpm, *index); !r) return ReportError(r.error(), context);
@@ -161,7 +143,7 @@ struct WriteFlags {
 
 int RunWrite(const WriteFlags& f, CLI::App* cmd, bool extend) {
   const std::string_view context = extend ? "tpm nv extend" : "tpm nv write";
-  auto index = ParseIndex(f.index);
+  auto index = ParseNvIndex(f.index);
   if (!index) return ReportError(index.error(), context);
   auto bytes = DataBytes(f.data, cmd);
   if (!bytes) return ReportError(bytes.error(), context);
@@ -191,7 +173,7 @@ struct ReadFlags {
 
 int RunRead(const ReadFlags& f) {
   constexpr std::string_view kContext = "tpm nv read";
-  auto index = ParseIndex(f.index);
+  auto index = ParseNvIndex(f.index);
   if (!index) return ReportError(index.error(), kContext);
   return WithTpm(f.tpm, kContext, [&](tpm::Tpm& tpm) {
     auto data = tpm.NvRead(*index);

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "common.h"
+#include "policy_anchor.h"
 #include "tc/eventlog/parser.h"
 #include "tc/eventlog/replay.h"
 #include "tc/ima/verify.h"
@@ -32,6 +33,7 @@ constexpr std::size_t kMaxSmallFile = 1u << 20;
 
 struct VerifyFlags {
   std::string policy, eventlog, ima, pcrs, quote, ak, nonce, policy_key, audit, sign_key;
+  AnchorFlags anchor;
   Format format = Format::kText;
   bool enforce = false;
   bool verbose = false;
@@ -126,6 +128,9 @@ int Run(const VerifyFlags& f) {
   }
   auto policy = policy::LoadPolicyFile(f.policy, policy_key ? &*policy_key : nullptr);
   if (!policy) return undecided(policy.error(), "verify: --policy");
+  if (auto a = CheckAnchor(f.anchor, *policy); !a) {
+    return undecided(std::move(a).error().Wrap(f.policy), "verify: --policy-nv");
+  }
   // The evidence.
   auto bytes = io::ReadFile(f.eventlog, eventlog::kMaxLogSize);
   if (!bytes) return undecided(bytes.error(), "verify: --eventlog");
@@ -202,6 +207,9 @@ int Run(const VerifyFlags& f) {
       if (auto w = policy::SavePolicyFile(f.policy, *policy); !w) {
         return undecided(w.error(), "verify: --enforce");
       }
+      if (auto a = WriteAnchor(f.anchor, *policy); !a) {
+        return undecided(a.error(), "verify: --enforce: re-anchoring in --policy-nv");
+      }
       enforced = fmt::format(
           "enforced: {} digest(s) quarantined in {} (now version {}{}); audit: {}\n", records.size(),
           f.policy, policy->version,
@@ -260,6 +268,7 @@ void AddVerifyCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--audit", f->audit, "Audit log for --enforce (default POLICY.audit.jsonl)");
   cmd->add_option("--sign-key", f->sign_key,
                   "Re-sign the policy with this ECDSA P-256 private key after --enforce");
+  AddAnchorFlags(cmd, &f->anchor);
   cmd->add_flag("--verbose", f->verbose, "List trusted components and every PCR too");
   cmd->add_option("--max-findings", f->max_findings,
                   "IMA findings kept in full (all are counted); default 1000");
