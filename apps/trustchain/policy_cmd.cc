@@ -114,7 +114,10 @@ int Commit(const PolicyFlags& f, policy::Policy& p, const std::vector<policy::Au
   if (auto a = policy::AppendAudit(audit, records); !a) return ReportError(a.error(), what);
   if (auto w = policy::SavePolicyFile(f.policy, p); !w) return ReportError(w.error(), what);
   if (auto a = WriteAnchor(f.anchor, p); !a) {
-    return ReportError(a.error(), std::string(what) + ": re-anchoring in --policy-nv");
+    // Fails closed: the saved policy no longer matches the anchor.
+    return ReportError(a.error(), std::string(what) +
+                                      ": the policy was saved but its NV anchor was not updated; "
+                                      "run `trustchain policy anchor` once the TPM is reachable");
   }
   for (const auto& r : records) {
     std::printf("%s %s %s%s\n", r.action.c_str(), r.component.c_str(), r.digest.c_str(),
@@ -236,6 +239,9 @@ int RunDiff(const PolicyFlags& f) {
 int RunSign(const PolicyFlags& f) {
   // Signing an already signed policy re-signs it: the old signature is not
   // checked (the signer vouches for the content as it is now).
+  const std::string out = f.out.empty() ? f.policy : f.out;
+  auto lock = io::FileLock::Acquire(out);
+  if (!lock) return ReportError(lock.error(), "policy sign");
   auto file = io::ReadFile(f.policy, policy::kMaxPolicyFileSize);
   if (!file) return ReportError(file.error(), "policy sign");
   auto p = policy::ParsePolicy(*file);
@@ -243,14 +249,28 @@ int RunSign(const PolicyFlags& f) {
   auto key = LoadSigningKey(f.key);
   if (!key) return ReportError(key.error(), "policy sign: --key");
   if (auto s = policy::SignPolicy(*key, *p); !s) return ReportError(s.error(), "policy sign");
-  const std::string out = f.out.empty() ? f.policy : f.out;
+  policy::AuditRecord record;
+  record.time = policy::NowRfc3339();
+  record.action = "sign";
+  record.reason = "signed with key " + p->signature->key_id;
+  record.evidence = f.key;
+  record.policy_version = p->version;
+  const std::string audit = f.audit.empty() ? policy::DefaultAuditPath(out) : f.audit;
+  if (auto a = policy::AppendAudit(audit, {record}); !a) return ReportError(a.error(), "policy sign");
   if (auto w = policy::SavePolicyFile(out, *p); !w) return ReportError(w.error(), "policy sign");
-  std::printf("signed %s (version %llu) with key %s\n", out.c_str(),
-              static_cast<unsigned long long>(p->version), p->signature->key_id.c_str());
+  if (auto a = WriteAnchor(f.anchor, *p); !a) {
+    return ReportError(a.error(), "policy sign: the policy was signed but its NV anchor was not "
+                                  "updated; run `trustchain policy anchor`");
+  }
+  std::printf("signed %s (version %llu) with key %s%s\n", out.c_str(),
+              static_cast<unsigned long long>(p->version), p->signature->key_id.c_str(),
+              f.anchor.nv_index.empty() ? "" : ", re-anchored");
   return kExitOk;
 }
 
 int RunApprove(const PolicyFlags& f) {
+  auto lock = io::FileLock::Acquire(f.policy);  // one change at a time
+  if (!lock) return ReportError(lock.error(), "policy approve");
   auto p = LoadForChange(f);
   if (!p) return ReportError(p.error(), "policy approve");
   auto records = policy::Approve(f.component, f.digest, f.reason, policy::NowRfc3339(), *p);
@@ -259,6 +279,8 @@ int RunApprove(const PolicyFlags& f) {
 }
 
 int RunStage(const PolicyFlags& f) {
+  auto lock = io::FileLock::Acquire(f.policy);  // one change at a time
+  if (!lock) return ReportError(lock.error(), "policy stage");
   auto p = LoadForChange(f);
   if (!p) return ReportError(p.error(), "policy stage");
   std::vector<std::pair<crypto::Digest, std::string>> digests;
@@ -303,6 +325,8 @@ int RunStage(const PolicyFlags& f) {
 }
 
 int RunRetire(const PolicyFlags& f) {
+  auto lock = io::FileLock::Acquire(f.policy);  // one change at a time
+  if (!lock) return ReportError(lock.error(), "policy retire");
   auto p = LoadForChange(f);
   if (!p) return ReportError(p.error(), "policy retire");
   auto records = policy::Retire(f.component, f.digest, policy::NowRfc3339(), *p);
@@ -422,6 +446,8 @@ void AddPolicyCommands(CLI::App& app, int* exit_code) {
                    "ECDSA P-256 private key, PEM (openssl ecparam -name prime256v1 -genkey -noout)")
       ->required();
   sign->add_option("--out", f->out, "Write the signed policy here (default: in place)");
+  sign->add_option("--audit", f->audit, "Audit log (default POLICY.audit.jsonl)");
+  AddAnchorFlags(sign, &f->anchor);
   sign->callback([f, exit_code] { *exit_code = RunSign(*f); });
 
   auto* approve = policy->add_subcommand(

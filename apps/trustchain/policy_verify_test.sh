@@ -74,6 +74,16 @@ expect_rc 2 "no --pcrs: undecided" "$tc" verify --policy "$tmp/p.json" --eventlo
 expect_rc 1 "a log with another boot's PCRs is untrusted" "$tc" verify --policy "$tmp/p.json" \
   --eventlog "$vm/baseline-tcg/eventlog.bin" --pcrs "$vm/tamper-initrd/pcrs-host.txt"
 
+grep -v -E '^(9|12) ' "$vm/tamper-cmdline/pcrs-host.txt" >"$tmp/partial.txt"
+expect_rc 2 "the baseline log with PCRs 9 and 12 left out is undecided, not trusted" "$tc" verify \
+  --policy "$tmp/p.json" --eventlog "$vm/baseline-tcg/eventlog.bin" --pcrs "$tmp/partial.txt"
+grep -q "PCR 12 (sha256) is extended by the event log but was not reported" "$tmp/out"; check "... naming the PCR" $?
+cp "$tmp/p.json" "$tmp/unproven.json"
+expect_rc 1 "--enforce on unattested evidence (no --pcrs)" "$tc" verify --policy "$tmp/unproven.json" \
+  --eventlog "$vm/tamper-cmdline/eventlog.bin" --enforce
+grep -q "not enforced" "$tmp/out" && cmp -s "$tmp/p.json" "$tmp/unproven.json" && [ ! -e "$tmp/unproven.json.audit.jsonl" ]
+check "... changes nothing and says so" $?
+
 # --- enforce, approve, stage, retire -------------------------------------------
 expect_rc 1 "verify --enforce on tamper-cmdline" "$tc" verify --policy "$tmp/p.json" $(boot tamper-cmdline) --enforce
 [ "$(json "d['version']" "$tmp/p.json")" = 2 ]; check "... bumps the policy version to 2" $?
@@ -171,15 +181,17 @@ for e in json.load(sys.stdin)['events']:
     "$tc" tpm ak create --tpm "$spec" -G ecc --ek ecc -o "$tmp/ak.tcak" -u "$tmp/ak.pub" >/dev/null
     check "AK created under the swtpm's EK" $?
     nonce=$(openssl rand -hex 20)
+    # A whitelist of the boot alone: the quote does not cover PCR 10 (IMA).
+    "$tc" policy learn --eventlog "$vm/baseline-tcg/eventlog.bin" --out "$tmp/boot.json" >/dev/null
     "$tc" tpm quote --tpm "$spec" -c "$tmp/ak.tcak" -l sha256:0,1,2,3,4,5,6,7,9,12 -q "$nonce" \
       -m "$tmp/q.msg" -s "$tmp/q.sig" -o "$tmp/q.pcrs" >/dev/null
     check "quote of PCRs 0-7, 9, 12" $?
-    expect_rc 0 "baseline verified through the quote" "$tc" verify --policy "$tmp/golden.json" \
+    expect_rc 0 "baseline verified through the quote" "$tc" verify --policy "$tmp/boot.json" \
       --eventlog "$vm/baseline-tcg/eventlog.bin" --quote "$tmp/q.msg" --ak "$tmp/ak.pub" --nonce "$nonce" --format json
     [ "$(json "d['verdict'] + ' ' + str(d['attested'])" "$tmp/out")" = "trusted True" ]; check "... trusted and attested" $?
-    expect_rc 1 "a stale nonce is rejected" "$tc" verify --policy "$tmp/golden.json" \
+    expect_rc 1 "a stale nonce is rejected" "$tc" verify --policy "$tmp/boot.json" \
       --eventlog "$vm/baseline-tcg/eventlog.bin" --quote "$tmp/q.msg" --ak "$tmp/ak.pub" --nonce "00$nonce"
-    expect_rc 1 "the tampered log against the same quote is untrusted" "$tc" verify --policy "$tmp/golden.json" \
+    expect_rc 1 "the tampered log against the same quote is untrusted" "$tc" verify --policy "$tmp/boot.json" \
       --eventlog "$vm/tamper-cmdline/eventlog.bin" --quote "$tmp/q.msg" --ak "$tmp/ak.pub" --nonce "$nonce" --format json
     [ "$(json "sum(p['status']=='mismatch' for p in d['pcrs'])" "$tmp/out")" -ge 1 ]
     check "... its PCR 9/12 do not replay to the quote" $?

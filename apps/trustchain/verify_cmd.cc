@@ -126,6 +126,13 @@ int Run(const VerifyFlags& f) {
     if (!key) return undecided(std::move(key).error().Wrap(f.policy_key), "verify: --policy-key");
     policy_key = std::move(*key);
   }
+  // --enforce reads, changes and writes the policy: one such run at a time.
+  std::optional<io::FileLock> lock;
+  if (f.enforce) {
+    auto l = io::FileLock::Acquire(f.policy);
+    if (!l) return undecided(l.error(), "verify: --enforce");
+    lock.emplace(std::move(*l));
+  }
   auto policy = policy::LoadPolicyFile(f.policy, policy_key ? &*policy_key : nullptr);
   if (!policy) return undecided(policy.error(), "verify: --policy");
   if (auto a = CheckAnchor(f.anchor, *policy); !a) {
@@ -188,7 +195,12 @@ int Run(const VerifyFlags& f) {
   policy::Decide(*policy, evaluation);
 
   std::string enforced;
-  if (f.enforce) {
+  if (f.enforce && !evaluation.EvidenceProven()) {
+    // Findings in evidence the TPM does not prove are whatever the sender
+    // wrote: acting on them would let anyone quarantine a good component.
+    enforced = "not enforced: the evidence is not proven by the reported PCRs (see above); the "
+               "policy is unchanged\n";
+  } else if (f.enforce) {
     const std::string now = policy::NowRfc3339();
     auto records = policy::Quarantine(evaluation, f.eventlog, now, *policy);
     if (!records.empty()) {
@@ -208,7 +220,10 @@ int Run(const VerifyFlags& f) {
         return undecided(w.error(), "verify: --enforce");
       }
       if (auto a = WriteAnchor(f.anchor, *policy); !a) {
-        return undecided(a.error(), "verify: --enforce: re-anchoring in --policy-nv");
+        // Fails closed: the saved policy no longer matches the anchor.
+        return undecided(a.error(), "verify: --enforce: the policy was saved but its NV anchor "
+                                    "was not updated; run `trustchain policy anchor` once the TPM "
+                                    "is reachable");
       }
       enforced = fmt::format(
           "enforced: {} digest(s) quarantined in {} (now version {}{}); audit: {}\n", records.size(),
@@ -221,7 +236,7 @@ int Run(const VerifyFlags& f) {
   doc::Value document;
   if (f.format != Format::kText) {
     document = policy::EvaluationDocument(evaluation, f.verbose);
-    if (f.enforce) document.Set("enforced", !enforced.empty());
+    if (f.enforce) document.Set("enforced", enforced.starts_with("enforced"));
   }
   Emit(f.format, document,
        f.format == Format::kText ? policy::EvaluationText(evaluation, f.verbose) + enforced : "");

@@ -1,6 +1,7 @@
 #include "tc/io/file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -100,12 +101,43 @@ Result<void> WriteFile(const std::string& path, std::span<const std::uint8_t> by
 
 Result<void> WriteFileAtomic(const std::string& path, std::span<const std::uint8_t> bytes,
                              unsigned mode) {
-  const std::string tmp = path + ".tmp";
-  TC_RETURN_IF_ERROR(WriteAll(tmp, bytes, mode, O_TRUNC, true));
+  std::string tmp = path + ".tmp.XXXXXX";
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) {
+    return Fail(ErrorCode::kIo, fmt::format("{}: cannot create a file beside it: {}", path,
+                                            std::strerror(errno)));
+  }
+  auto fail = [&](int err, std::string_view what) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return Fail(ErrorCode::kIo, fmt::format("{}: {}: {}", path, what, std::strerror(err)));
+  };
+  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) return fail(errno, "chmod");
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail(n == 0 ? EIO : errno, "write");
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) return fail(errno, "fsync");
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return Fail(ErrorCode::kIo, fmt::format("{}: close: {}", path, std::strerror(err)));
+  }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
     return Fail(ErrorCode::kIo, fmt::format("{}: cannot replace: {}", path, std::strerror(err)));
+  }
+  // The rename itself survives a crash once the directory is on disk.
+  const auto slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
   }
   return {};
 }
@@ -224,6 +256,23 @@ void MappedFile::ReleaseBefore(std::size_t offset) {
 Result<std::string> ReadTextFile(const std::string& path, std::size_t max_size) {
   TC_ASSIGN_OR_RETURN(Bytes b, ReadFile(path, max_size));
   return std::string(b.begin(), b.end());
+}
+
+Result<FileLock> FileLock::Acquire(const std::string& path) {
+  const std::string lock = path + ".lock";
+  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return Fail(ErrorCode::kIo, fmt::format("{}: {}", lock, std::strerror(errno)));
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    const int err = errno;
+    ::close(fd);
+    return Fail(ErrorCode::kIo, fmt::format("{}: cannot lock: {}", lock, std::strerror(err)));
+  }
+  return FileLock(fd);
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
 }  // namespace tc::io

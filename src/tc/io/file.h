@@ -61,8 +61,9 @@ class MappedFile {
                                      std::span<const std::uint8_t> bytes,
                                      unsigned mode = 0644);
 
-// As WriteFile, but never leaves a half-written file: writes `path`.tmp,
-// flushes it to disk, and renames it over `path`.
+// As WriteFile, but never leaves a half-written file: writes a new
+// temporary file beside `path` (a unique name), flushes it to disk, renames
+// it over `path` and flushes the directory.
 [[nodiscard]] Result<void> WriteFileAtomic(const std::string& path,
                                            std::span<const std::uint8_t> bytes,
                                            unsigned mode = 0644);
@@ -71,5 +72,23 @@ class MappedFile {
 // to disk: for logs that must survive a crash. A symlink is refused.
 [[nodiscard]] Result<void> AppendFile(const std::string& path, std::span<const std::uint8_t> bytes,
                                       unsigned mode = 0600);
+
+// An exclusive advisory lock (flock) on `path` + ".lock", held until
+// destroyed: serialises read-modify-write cycles of one file across
+// processes (two `verify --enforce` runs on one policy). Blocks until free.
+class FileLock {
+ public:
+  // kIo naming the lock file when it cannot be created or locked.
+  [[nodiscard]] static Result<FileLock> Acquire(const std::string& path);
+  FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  FileLock& operator=(FileLock&&) = delete;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  ~FileLock();
+
+ private:
+  explicit FileLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
 
 }  // namespace tc::io

@@ -1,6 +1,9 @@
 #include "tc/policy/enforce.h"
 
 #include <algorithm>
+#include <map>
+#include <tuple>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -89,61 +92,100 @@ Result<crypto::Digest> ParseTaggedDigest(std::string_view text) {
 std::vector<AuditRecord> Quarantine(const Evaluation& evaluation, const std::string& evidence,
                                     const std::string& now, Policy& policy) {
   std::vector<AuditRecord> records;
+  // Indexes into policy.components (which grows: no pointers kept).
+  std::unordered_map<std::string, std::size_t> by_name;
+  std::unordered_map<std::string, std::size_t> file_component;  // os-file by path
+  std::map<std::tuple<std::uint32_t, std::uint32_t, std::string>, std::size_t> by_match;
+  for (std::size_t i = 0; i < policy.components.size(); ++i) {
+    const Component& c = policy.components[i];
+    by_name.emplace(c.name, i);
+    if (c.stage == Stage::kOsFile) file_component.emplace(c.match.description, i);
+    if (c.match.pcr && c.match.event_type) {
+      by_match.emplace(std::make_tuple(*c.match.pcr, *c.match.event_type, c.match.description), i);
+    }
+  }
+  auto add = [&](Component fresh) {
+    // A unique name: an IMA path or an unknown event may be named like an
+    // existing component of another kind.
+    std::string name = fresh.name;
+    for (int n = 2; by_name.count(name) != 0; ++n) name = fmt::format("{}-{}", fresh.name, n);
+    fresh.name = name;
+    by_name.emplace(name, policy.components.size());
+    policy.components.push_back(std::move(fresh));
+    return policy.components.size() - 1;
+  };
   for (const ComponentResult& r : evaluation.components) {
     if (r.state != ComponentState::kTampered && r.state != ComponentState::kUnknown) continue;
     if (r.name == "ima-measurement-list") continue;  // the list itself, not a component
-    Component* c = policy.FindComponent(r.name);
-    const bool ima_file = r.stage == Stage::kOsFile;
-    if (ima_file) {
-      // Out of the bulk runtime set, into a component that keeps state.
-      if (c == nullptr) {
+    std::size_t ci = 0;
+    if (r.stage == Stage::kOsFile) {
+      // An IMA file: the os-file component of its path (created), out of
+      // the bulk runtime set.
+      const std::string& path = r.name;
+      auto it = file_component.find(path);
+      if (it == file_component.end()) {
         Component fresh;
-        fresh.name = r.name;
+        fresh.name = path;
         fresh.stage = Stage::kOsFile;
         fresh.match.pcr = 10;
-        fresh.match.description = r.name;
+        fresh.match.description = path;
         fresh.required = false;
-        policy.components.push_back(std::move(fresh));
-        c = &policy.components.back();
+        it = file_component.emplace(path, add(std::move(fresh))).first;
       }
+      ci = it->second;
       // Also when the component exists: a later learn or import may have
       // listed the path in the bulk set again.
-      if (auto f = policy.files.find(r.name); f != policy.files.end()) {
+      if (auto f = policy.files.find(path); f != policy.files.end()) {
+        Component& c = policy.components[ci];
         for (const crypto::Digest& d : f->second) {
-          if (c->Find(d) != nullptr) continue;
+          if (c.Find(d) != nullptr) continue;
           AllowedDigest a;
           a.digest = d;
           a.state = DigestState::kTrusted;
           a.source = "runtime files";
-          c->digests.push_back(std::move(a));
+          c.digests.push_back(std::move(a));
         }
         policy.files.erase(f);
       }
-    } else if (c == nullptr) {
+    } else if (auto it = by_name.find(r.name); it != by_name.end() && r.in_policy) {
+      ci = it->second;
+    } else if (auto m = r.events.empty()
+                            ? by_match.end()
+                            : by_match.find(std::make_tuple(r.events.front().pcr,
+                                                            r.events.front().type_value,
+                                                            r.events.front().description));
+               m != by_match.end()) {
+      ci = m->second;  // held for approval by an earlier run
+    } else {
+      // An unknown component (its events share PCR, type and description).
       Component fresh;
       fresh.name = r.name;
       fresh.stage = r.stage;
       fresh.required = false;
       if (!r.events.empty()) {
         fresh.match.pcr = r.events.front().pcr;
+        fresh.match.event_type = r.events.front().type_value;
         fresh.match.description = r.events.front().description;
       }
-      policy.components.push_back(std::move(fresh));
-      c = &policy.components.back();
+      const auto key = std::make_tuple(fresh.match.pcr.value_or(0), fresh.match.event_type.value_or(0),
+                                       fresh.match.description);
+      ci = add(std::move(fresh));
+      if (!r.events.empty()) by_match.emplace(key, ci);
     }
+    Component& c = policy.components[ci];
     const std::string reason = r.reason;
     if (r.state == ComponentState::kTampered) {
-      for (AllowedDigest& a : c->digests) {
+      for (AllowedDigest& a : c.digests) {
         if (a.state != DigestState::kTrusted) continue;
         a.state = DigestState::kQuarantined;
         a.reason = "component tampered: " + reason;
-        records.push_back(Record("quarantine", c->name, a.digest, a.reason, evidence, now));
+        records.push_back(Record("quarantine", c.name, a.digest, a.reason, evidence, now));
       }
     }
     for (const EventResult& e : r.events) {
       if (e.state != ComponentState::kTampered && e.state != ComponentState::kUnknown) continue;
       auto measured = ParseTaggedDigest(e.measured);
-      if (!measured || c->Find(*measured) != nullptr) continue;
+      if (!measured || c.Find(*measured) != nullptr) continue;
       AllowedDigest a;
       a.digest = *measured;
       a.state = DigestState::kQuarantined;
@@ -152,8 +194,8 @@ std::vector<AuditRecord> Quarantine(const Evaluation& evaluation, const std::str
       a.reason = (r.state == ComponentState::kUnknown ? "unknown: " : "measured when tampered: ") +
                  reason;
       a.content = e.measured_content;
-      records.push_back(Record("quarantine", c->name, a.digest, a.reason, a.source, now));
-      c->digests.push_back(std::move(a));
+      records.push_back(Record("quarantine", c.name, a.digest, a.reason, a.source, now));
+      c.digests.push_back(std::move(a));
     }
   }
   Commit(records, policy);

@@ -40,7 +40,8 @@ std::string AuditLine(const AuditRecord& record);
 // digests quarantined, so that a person can approve it. IMA files: the
 // path's digests leave policy.files for an os-file component holding them
 // quarantined. Returns the records; none (and no version bump) when nothing
-// was tampered or unknown.
+// was tampered or unknown. Call only when evaluation.EvidenceProven():
+// findings in unproven evidence are whatever the sender wrote.
 std::vector<AuditRecord> Quarantine(const Evaluation& evaluation, const std::string& evidence,
                                     const std::string& now, Policy& policy);
 

@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -24,24 +26,41 @@ std::string Short(const std::string& tagged) {
   return colon == std::string::npos ? tagged : tagged.substr(0, std::min(tagged.size(), colon + 17));
 }
 
-// The entry of `c` equal to one of the event's digests (any common bank).
-const AllowedDigest* FindIn(const Component& c, const eventlog::RawEvent& e) {
-  for (const AllowedDigest& a : c.digests) {
-    const crypto::Digest* d = e.DigestFor(a.digest.alg());
-    if (d != nullptr && *d == a.digest) return &a;
+// Judges the event's digests in `banks` (the proven ones) against `c`:
+// every bank the component lists must hold the event's digest; the entry
+// matched (the quarantined one if any) or nullptr when a compared digest is
+// not listed or no bank could be compared.
+const AllowedDigest* FindIn(const Component& c, const eventlog::RawEvent& e,
+                            const std::vector<crypto::HashAlg>& banks) {
+  const AllowedDigest* found = nullptr;
+  for (crypto::HashAlg bank : banks) {
+    const crypto::Digest* d = e.DigestFor(bank);
+    if (d == nullptr) continue;
+    const bool lists_bank = std::any_of(c.digests.begin(), c.digests.end(),
+                                        [&](const AllowedDigest& a) { return a.digest.alg() == bank; });
+    if (!lists_bank) continue;
+    const AllowedDigest* a = c.Find(*d);
+    if (a == nullptr) return nullptr;
+    if (found == nullptr || a->state == DigestState::kQuarantined) found = a;
   }
-  return nullptr;
+  return found;
 }
 
-// The event's digest to show: in a bank the component lists, else sha256,
-// else the first.
-const crypto::Digest* Measured(const eventlog::RawEvent& e, const Component* c) {
+// The event's digest to show: in a compared bank the component lists, else
+// the first compared bank, else the first.
+const crypto::Digest* Measured(const eventlog::RawEvent& e, const Component* c,
+                               const std::vector<crypto::HashAlg>& banks) {
   if (c != nullptr) {
-    for (const AllowedDigest& a : c->digests) {
-      if (const crypto::Digest* d = e.DigestFor(a.digest.alg())) return d;
+    for (crypto::HashAlg bank : banks) {
+      for (const AllowedDigest& a : c->digests) {
+        if (a.digest.alg() != bank) continue;
+        if (const crypto::Digest* d = e.DigestFor(bank)) return d;
+      }
     }
   }
-  if (const crypto::Digest* d = e.DigestFor(crypto::HashAlg::kSha256)) return d;
+  for (crypto::HashAlg bank : banks) {
+    if (const crypto::Digest* d = e.DigestFor(bank)) return d;
+  }
   return e.digests.empty() ? nullptr : &e.digests.front();
 }
 
@@ -93,10 +112,18 @@ void Describe(ComponentResult& r, const Component* c) {
     case ComponentState::kTampered: {
       r.reason = TamperedReason(r);
       if (first != nullptr) {
+        // The expected digest of the measured one's bank.
+        const std::string alg = first->measured.substr(0, first->measured.find(':') + 1);
+        std::string expected = first->expected.empty() ? std::string() : first->expected.front();
+        for (const std::string& x : first->expected) {
+          if (x.starts_with(alg)) {
+            expected = x;
+            break;
+          }
+        }
         r.reason += fmt::format(": event {} (PCR {}) measured {}, the whitelist has {}", first->index,
                                 first->pcr, Short(first->measured),
-                                first->expected.empty() ? std::string("no trusted digest")
-                                                        : Short(first->expected.front()));
+                                expected.empty() ? std::string("no trusted digest") : Short(expected));
         if (!first->expected_content.empty() && !first->measured_content.empty()) {
           if (r.stage == Stage::kCmdline || r.stage == Stage::kGuestCmdline) {
             r.diff = TextDiff(first->expected_content, first->measured_content);
@@ -207,18 +234,28 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
       log.banks().front() == crypto::HashAlg::kSha1) {
     out.problems.push_back(
         "the evidence has only SHA-1 digests, which the policy refuses (refuse_sha1_only)");
+    out.weak = true;
   }
   for (crypto::HashAlg bank : policy.required_banks) {
     if (std::find(log.banks().begin(), log.banks().end(), bank) == log.banks().end()) {
       out.problems.push_back(fmt::format("the event log has no {} bank, which the policy requires",
                                          crypto::HashAlgName(bank)));
+      out.weak = true;
     } else if (ev.reported != nullptr && ev.reported->banks.count(bank) == 0) {
       out.problems.push_back(fmt::format(
           "the reported PCRs have no {} bank, which the policy requires", crypto::HashAlgName(bank)));
+      out.weak = true;
     }
+  }
+  // Digests are compared only in banks the reported PCRs prove: a digest in
+  // a bank nobody checked is whatever the log says.
+  std::vector<crypto::HashAlg> banks;
+  for (crypto::HashAlg bank : log.banks()) {
+    if (ev.reported == nullptr || ev.reported->banks.count(bank) != 0) banks.push_back(bank);
   }
 
   // --- PCRs: replay against the reported values, and golden -------------
+  bool pcr_failed = false;
   if (ev.reported != nullptr) {
     const eventlog::Verification v = eventlog::VerifyReplay(log, *ev.replay, *ev.reported);
     for (const eventlog::PcrCheck& c : v.checks) {
@@ -228,22 +265,53 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
       r.status = std::string(eventlog::PcrStatusName(c.status));
       r.replayed = c.replayed;
       r.reported = c.reported;
-      out.pcrs.push_back(std::move(r));
       if (c.status == eventlog::PcrStatus::kMismatch ||
           c.status == eventlog::PcrStatus::kEventsMissing) {
         out.problems.push_back(fmt::format(
             "PCR {} ({}) does not replay to its reported value: the log is not what was "
             "measured (events added, removed or changed)",
             c.pcr, crypto::HashAlgName(c.alg)));
+        pcr_failed = true;
       } else if (c.status == eventlog::PcrStatus::kIncomplete) {
         out.problems.push_back(fmt::format("PCR {} ({}): some events lack this bank's digest",
                                            c.pcr, crypto::HashAlgName(c.alg)));
+        pcr_failed = true;
+      } else if (c.status == eventlog::PcrStatus::kNotInLog && c.pcr != ima::kImaPcr) {
+        // Measured, but the log shows none of it: its events were removed.
+        // (PCR 10 holds IMA, checked with --ima.)
+        r.status = "events-missing";
+        out.problems.push_back(fmt::format(
+            "PCR {} ({}) holds measurements the event log does not show: events were removed",
+            c.pcr, crypto::HashAlgName(c.alg)));
+        pcr_failed = true;
+      }
+      out.pcrs.push_back(std::move(r));
+    }
+    // Every PCR the log extends must be reported in every compared bank:
+    // the events of an unreported PCR are unproven.
+    bool covered = !banks.empty();
+    for (crypto::HashAlg bank : banks) {
+      auto it = ev.replay->pcrs.banks.find(bank);
+      if (it == ev.replay->pcrs.banks.end()) continue;
+      for (const auto& [index, value] : it->second) {
+        if (ev.reported->Find(bank, index) != nullptr) continue;
+        covered = false;
+        PcrResult r;
+        r.alg = bank;
+        r.pcr = index;
+        r.status = "not-reported";
+        r.replayed = value;
+        out.pcrs.push_back(std::move(r));
+        out.problems.push_back(fmt::format(
+            "PCR {} ({}) is extended by the event log but was not reported: its events are "
+            "unproven (quote it too)",
+            index, crypto::HashAlgName(bank)));
       }
     }
-    out.attested = v.matches > 0;
-    if (!out.attested) {
-      out.problems.push_back("no PCR of the event log is covered by the reported values");
+    if (banks.empty()) {
+      out.problems.push_back("the reported PCRs share no bank with the event log");
     }
+    out.attested = covered && !pcr_failed && v.matches > 0;
   } else {
     for (const auto& [alg, values] : ev.replay->pcrs.banks) {
       for (const auto& [index, value] : values) {
@@ -269,13 +337,26 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
         PcrResult r;
         r.alg = alg;
         r.pcr = index;
-        r.status = "not-in-evidence";
+        r.status = ev.reported != nullptr ? "not-reported" : "not-in-log";
+        if (ev.reported != nullptr) {
+          if (const crypto::Digest* d = ev.reported->Find(alg, index)) {
+            r.status = "not-in-log";
+            r.reported = *d;
+          }
+        }
         out.pcrs.push_back(std::move(r));
         it = out.pcrs.end() - 1;
       }
       it->golden = golden;
-      const auto& value = it->reported ? it->reported : it->replayed;
-      it->golden_match = value.has_value() && *value == golden;
+      // With reported PCRs only they count; without, the (unproven) replay.
+      const auto& value = ev.reported != nullptr ? it->reported : it->replayed;
+      if (!value) {
+        out.problems.push_back(fmt::format("PCR {} ({}) has a golden value but was not {}", index,
+                                           crypto::HashAlgName(alg),
+                                           ev.reported != nullptr ? "reported" : "measured"));
+        continue;
+      }
+      it->golden_match = *value == golden;
       if (!*it->golden_match) {
         out.problems.push_back(fmt::format("PCR {} ({}) differs from the policy's golden value",
                                            index, crypto::HashAlgName(alg)));
@@ -284,23 +365,31 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
   }
 
   // --- components ---------------------------------------------------------
+  // Indexes, so that the work is O(events log components), whatever a
+  // hostile log or a large policy holds.
   std::map<Key, std::size_t> by_key;
-  std::map<std::uint32_t, std::vector<std::size_t>> by_pcr;
+  std::unordered_map<std::string, std::vector<std::size_t>> by_digest;  // "pcr/alg:hex"
+  std::unordered_set<std::string_view> policy_names;
   std::vector<ComponentResult> results(policy.components.size());
   for (std::size_t i = 0; i < policy.components.size(); ++i) {
     const Component& c = policy.components[i];
+    policy_names.insert(c.name);
     results[i].name = c.name;
     results[i].stage = c.stage;
     results[i].in_policy = true;
     results[i].what = c.match.description.empty() ? c.name : c.name + " (" + c.match.description + ")";
     if (c.stage == Stage::kOsFile || !c.match.pcr) continue;  // IMA, or not a firmware-log rule
-    if (c.match.event_type) by_key[{*c.match.pcr, *c.match.event_type, c.match.description}] = i;
-    by_pcr[*c.match.pcr].push_back(i);
+    if (c.match.event_type) by_key.emplace(Key{*c.match.pcr, *c.match.event_type, c.match.description}, i);
+    for (const AllowedDigest& a : c.digests) {
+      auto& list = by_digest[fmt::format("{}/{}", *c.match.pcr, Tagged(a.digest))];
+      if (list.empty() || list.back() != i) list.push_back(i);
+    }
   }
   // Content by digest: what a digest covers, from any event whose data is it
   // (the EFI stub's LoadOptions tag carries the same digest as the boot
-  // loader's EV_IPL, which shows the text).
-  std::map<std::string, std::string> content_by_digest;
+  // loader's EV_IPL, which shows the text), and from the policy (what a
+  // trusted digest covered when it was learned). One copy per digest.
+  std::unordered_map<std::string, std::string> content_by_digest;
   std::vector<EventIdentity> ids(log.events().size());
   for (const eventlog::RawEvent& e : log.events()) {
     if (!eventlog::IsExtended(e)) continue;
@@ -309,16 +398,31 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
       for (const crypto::Digest& d : e.digests) content_by_digest.emplace(Tagged(d), ids[e.index].content);
     }
   }
-  // And from the policy: what a trusted digest covered when it was learned,
-  // for components (the EFI stub's tag) whose own event does not show it.
-  std::map<std::string, std::string> policy_content;
+  std::unordered_map<std::string, std::string> policy_content;
   for (const Component& c : policy.components) {
     for (const AllowedDigest& a : c.digests) {
       if (!a.content.empty()) policy_content.emplace(Tagged(a.digest), a.content);
     }
   }
-  std::map<std::string, ComponentResult> unknown;
-  std::vector<std::string> unknown_order;
+  auto content_of = [](const std::unordered_map<std::string, std::string>& m,
+                       const std::string& digest) {
+    auto it = m.find(digest);
+    return it == m.end() ? std::string() : it->second;
+  };
+  // Keeps an event in its component: every one counts for the state, the
+  // first kMaxEventsPerComponent are kept in full.
+  auto keep = [](ComponentResult& r, EventResult er) {
+    if (r.events.size() < kMaxEventsPerComponent) {
+      r.events.push_back(std::move(er));
+    } else {
+      ++r.events_omitted;
+    }
+  };
+  std::map<Key, std::size_t> unknown_index;  // into `unknown`
+  std::vector<ComponentResult> unknown;
+  std::unordered_set<std::string> unknown_names;
+  std::vector<ComponentState> worst(policy.components.size(), ComponentState::kTrusted);
+  std::vector<bool> seen(policy.components.size(), false);
   for (const eventlog::RawEvent& e : log.events()) {
     if (!eventlog::IsExtended(e)) continue;
     const EventIdentity& id = ids[e.index];
@@ -327,32 +431,34 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
     er.offset = e.offset;
     er.pcr = e.pcr;
     er.type = eventlog::EventTypeName(e.type);
+    er.type_value = e.type;
     er.description = id.match.description;
     auto record = [&](std::size_t i, ComponentState state, const AllowedDigest* a) {
       const Component& c = policy.components[i];
-      if (const crypto::Digest* d = Measured(e, &c)) {
-        er.measured = Tagged(*d);
-        auto it = content_by_digest.find(er.measured);
-        if (it != content_by_digest.end()) er.measured_content = it->second;
-      }
+      if (const crypto::Digest* d = Measured(e, &c, banks)) er.measured = Tagged(*d);
       er.state = state;
+      if (state != ComponentState::kTrusted) {
+        er.measured_content = content_of(content_by_digest, er.measured);
+      }
       if (state == ComponentState::kTampered) {
         for (const AllowedDigest& t : c.digests) {
           if (t.state != DigestState::kTrusted) continue;
           er.expected.push_back(Tagged(t.digest));
           if (er.expected_content.empty()) er.expected_content = t.content;
           if (er.expected_content.empty()) {
-            auto it = policy_content.find(er.expected.back());
-            if (it != policy_content.end()) er.expected_content = it->second;
+            er.expected_content = content_of(policy_content, er.expected.back());
           }
         }
-      } else if (a != nullptr) {
+      } else if (a != nullptr && state != ComponentState::kTrusted) {
         er.expected_content = a->content;
       }
-      results[i].events.push_back(er);
-      if (results[i].what.find('(') != std::string::npos || results[i].what == c.name) {
+      seen[i] = true;
+      if (Severity(state) > Severity(worst[i])) worst[i] = state;
+      if (!results[i].events.empty() || results[i].what.find('(') != std::string::npos ||
+          results[i].what == c.name) {
         results[i].what = id.what;
       }
+      keep(results[i], std::move(er));
     };
     auto state_of = [](const AllowedDigest& a) {
       return a.state == DigestState::kTrusted ? ComponentState::kTrusted
@@ -361,7 +467,7 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
     bool handled = false;
     auto key = by_key.find(Key{e.pcr, e.type, id.match.description});
     if (key != by_key.end()) {
-      const AllowedDigest* a = FindIn(policy.components[key->second], e);
+      const AllowedDigest* a = FindIn(policy.components[key->second], e, banks);
       if (a != nullptr) {
         record(key->second, state_of(*a), a);
         handled = true;
@@ -371,55 +477,70 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
       }
     }
     if (!handled) {
-      for (std::size_t i : by_pcr[e.pcr]) {
-        if (const AllowedDigest* a = FindIn(policy.components[i], e)) {
-          record(i, state_of(*a), a);
-          handled = true;
-          break;
+      for (crypto::HashAlg bank : banks) {
+        const crypto::Digest* d = e.DigestFor(bank);
+        if (d == nullptr) continue;
+        auto candidates = by_digest.find(fmt::format("{}/{}", e.pcr, Tagged(*d)));
+        if (candidates == by_digest.end()) continue;
+        for (std::size_t i : candidates->second) {
+          if (const AllowedDigest* a = FindIn(policy.components[i], e, banks)) {
+            record(i, state_of(*a), a);
+            handled = true;
+            break;
+          }
         }
+        if (handled) break;
       }
     }
     if (!handled) {
-      std::string name = id.name;
-      if (policy.FindComponent(name) != nullptr) name += "-new";
-      auto [it, fresh] = unknown.try_emplace(name);
-      ComponentResult& r = it->second;
-      if (fresh) {
-        unknown_order.push_back(name);
+      // Unknown: grouped by what recognises them (PCR, type, description).
+      const Key k{e.pcr, e.type, id.match.description};
+      auto it = unknown_index.find(k);
+      if (it == unknown_index.end()) {
+        if (unknown.size() >= kMaxUnknownComponents) {
+          ++out.unknown_omitted;
+          continue;
+        }
+        std::string name = id.name;
+        if (policy_names.count(name) != 0) name += "-new";
+        if (unknown_names.count(name) != 0) name += fmt::format("-pcr{}", e.pcr);
+        for (int n = 2; unknown_names.count(name) != 0; ++n) name = fmt::format("{}-{}", id.name, n);
+        unknown_names.insert(name);
+        ComponentResult r;
         r.name = name;
         r.stage = id.stage;
         r.state = ComponentState::kUnknown;
         r.what = id.what;
+        it = unknown_index.emplace(k, unknown.size()).first;
+        unknown.push_back(std::move(r));
       }
-      if (const crypto::Digest* d = Measured(e, nullptr)) {
+      if (const crypto::Digest* d = Measured(e, nullptr, banks)) {
         er.measured = Tagged(*d);
-        auto c = content_by_digest.find(er.measured);
-        if (c != content_by_digest.end()) er.measured_content = c->second;
+        er.measured_content = content_of(content_by_digest, er.measured);
       }
       er.state = ComponentState::kUnknown;
-      r.events.push_back(std::move(er));
+      keep(unknown[it->second], std::move(er));
     }
   }
   for (std::size_t i = 0; i < results.size(); ++i) {
     const Component& c = policy.components[i];
     ComponentResult& r = results[i];
     if (c.stage == Stage::kOsFile) continue;
-    if (r.events.empty()) {
+    if (!seen[i]) {
       if (!c.required) continue;  // admitted ahead of use; this boot does not use it
       r.state = ComponentState::kMissing;
     } else {
-      r.state = ComponentState::kTrusted;
-      for (const EventResult& e : r.events) {
-        if (Severity(e.state) > Severity(r.state)) r.state = e.state;
-      }
+      r.state = worst[i];
     }
     Describe(r, &c);
     out.components.push_back(std::move(r));
   }
-  for (const std::string& name : unknown_order) {
-    ComponentResult& r = unknown[name];
+  for (ComponentResult& r : unknown) {
     Describe(r, nullptr);
     out.components.push_back(std::move(r));
+  }
+  if (out.unknown_omitted > 0) {
+    out.problems.push_back(fmt::format("{} more unknown events are not listed", out.unknown_omitted));
   }
   return out;
 }
@@ -543,7 +664,20 @@ void AddImaResult(const Policy& policy, ima::VerifyResult result, Evaluation& ou
   out.ima = std::move(result);
 }
 
-void Decide(const Policy& /*policy*/, Evaluation& out) {
+bool Evaluation::EvidenceProven() const {
+  if (!attested || weak) return false;
+  return !ima || (ima->quote_given && ima->matched_prefix.has_value());
+}
+
+void Decide(const Policy& policy, Evaluation& out) {
+  const bool runtime_files =
+      !policy.files.empty() ||
+      std::any_of(policy.components.begin(), policy.components.end(),
+                  [](const Component& c) { return c.stage == Stage::kOsFile; });
+  if (runtime_files && !out.ima) {
+    out.problems.push_back(
+        "the policy lists runtime files but no IMA list was given (--ima): they were not checked");
+  }
   bool failed = false;
   for (const ComponentResult& c : out.components) {
     if (c.state != ComponentState::kTrusted) failed = true;

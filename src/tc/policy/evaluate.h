@@ -13,7 +13,14 @@
 //   2. else any component of PCR p listing d (an image loaded from another
 //      path, GRUB measuring the same initrd) -> its state;
 //   3. else unknown: an event the whitelist does not know (event added).
-// A digest is compared in every bank the component lists and the event has.
+// Digests are compared only in the banks the reported PCRs prove (all of
+// the log's banks when none are reported); every compared bank the
+// component lists must hold the event's digest.
+//
+// PCRs: every PCR the log extends must be reported in every compared bank
+// (else its events are unproven: undecided), and a reported PCR other than
+// 10 that the log does not extend but holds measurements means events were
+// removed (untrusted).
 //
 // Verdict (VerdictName):
 //   undecided — the evidence cannot prove anything: no reported PCRs, a
@@ -42,6 +49,10 @@
 
 namespace tc::policy {
 
+// Caps on what a hostile log can make a report hold.
+inline constexpr std::size_t kMaxEventsPerComponent = 64;
+inline constexpr std::size_t kMaxUnknownComponents = 1000;
+
 enum class ComponentState { kTrusted, kUnknown, kTampered, kMissing, kQuarantined };
 // "trusted", "unknown", "tampered", "missing", "quarantined" (JSON "state").
 std::string_view ComponentStateName(ComponentState s);
@@ -55,6 +66,7 @@ struct EventResult {
   std::size_t offset = 0;  // byte offset in its file
   std::uint32_t pcr = 0;
   std::string type;         // "EV_IPL", or "ima" for a runtime entry
+  std::uint32_t type_value = 0;  // the TCG event type (0 for IMA entries)
   std::string description;  // what the event names (file, variable, text)
   ComponentState state = ComponentState::kTrusted;
   std::string measured;                // "alg:hex"
@@ -71,7 +83,8 @@ struct ComponentResult {
   std::string what;        // plain noun: "kernel command line"
   std::string reason;      // one sentence for people, "" when trusted
   std::string diff;        // for text content: "mbtest.variant=A -> mbtest.variant=B"
-  std::vector<EventResult> events;
+  std::vector<EventResult> events;  // the first kMaxEventsPerComponent
+  std::size_t events_omitted = 0;   // more events, counted (they count for the state)
 };
 
 struct PcrResult {
@@ -90,11 +103,22 @@ struct Evaluation {
   std::vector<std::string> problems;
   std::vector<ComponentResult> components;  // policy order, then unknown ones
   std::vector<PcrResult> pcrs;
-  bool attested = false;  // reported PCRs were given and cover the log
+  // Reported PCRs were given, cover every PCR the log extends in every bank
+  // compared, and all match: the events are what the TPM measured.
+  bool attested = false;
   std::string reported_source;
   // IMA part, when a list was given.
   std::optional<ima::VerifyResult> ima;
   std::size_t ima_components_omitted = 0;  // findings past the cap
+  std::size_t unknown_omitted = 0;         // unknown events past kMaxUnknownComponents
+  // The evidence is weaker than the policy demands (SHA-1 only, a required
+  // bank absent).
+  bool weak = false;
+
+  // Everything judged is proven by the TPM: the log is attested, the
+  // evidence is as strong as the policy demands, and the IMA list (if any)
+  // replays to the reported PCR 10. Only then may findings change a policy.
+  bool EvidenceProven() const;
 };
 
 // What a verification is judged on.

@@ -6,6 +6,7 @@
 
 #include "tc/eventlog/event.h"
 #include "tc/eventlog/test_util.h"
+#include "tc/policy/identify.h"
 #include "tc/policy/learn.h"
 
 namespace tc::policy {
@@ -252,6 +253,136 @@ TEST(TextDiffTest, NamesWhatChanged) {
   EXPECT_EQ(TextDiff("a b", "a"), "removed b");
   EXPECT_EQ(TextDiff("a", "a  c"), "added c");
   EXPECT_EQ(TextDiff("a b", "b a"), "whitespace or order changed");
+}
+
+}  // namespace
+}  // namespace tc::policy
+
+namespace tc::policy {
+namespace {
+
+// ---- Hostile evidence (review findings, kept as regression tests) ---------
+
+// A TCG_PCR_EVENT2 with the given digests (not computed from the data).
+Bytes RawEvent2(std::uint32_t pcr, std::uint32_t type,
+                const std::vector<crypto::Digest>& digests, std::string_view data) {
+  Bytes b;
+  PutU32(b, pcr);
+  PutU32(b, type);
+  PutU32(b, static_cast<std::uint32_t>(digests.size()));
+  for (const crypto::Digest& d : digests) {
+    b.push_back(static_cast<std::uint8_t>(static_cast<std::uint16_t>(d.alg()) & 0xff));
+    b.push_back(static_cast<std::uint8_t>(static_cast<std::uint16_t>(d.alg()) >> 8));
+    b.insert(b.end(), d.bytes().begin(), d.bytes().end());
+  }
+  PutU32(b, static_cast<std::uint32_t>(data.size()));
+  b.insert(b.end(), data.begin(), data.end());
+  return b;
+}
+
+crypto::Digest H(crypto::HashAlg alg, std::string_view s) {
+  return *crypto::Hash(alg, AsBytes(s));
+}
+
+TEST(HostileEvidenceTest, UnreportedPcrsLeaveTheirEventsUnproven) {
+  const Policy p = Learned();
+  Spec s;
+  s.cmdline = "console=ttyS0 init=/bin/sh";  // tampered, in PCR 12
+  Parsed g = Parse(Build(s));
+  pcr::PcrValues reported = g.replay.pcrs;
+  reported.banks[crypto::HashAlg::kSha256].erase(12);  // the attacker leaves it out
+  BootEvidence e{&g.log, &g.replay, &reported, ""};
+  Evaluation out = EvaluateBoot(p, e);
+  Decide(p, out);
+  EXPECT_FALSE(out.attested);
+  EXPECT_NE(out.verdict, Verdict::kTrusted);
+  // Only the golden log itself with PCR 12 left out: undecided, not trusted.
+  Parsed golden = Parse(Build({}));
+  pcr::PcrValues partial = golden.replay.pcrs;
+  partial.banks[crypto::HashAlg::kSha256].erase(12);
+  BootEvidence ge{&golden.log, &golden.replay, &partial, ""};
+  Evaluation gout = EvaluateBoot(p, ge);
+  Decide(p, gout);
+  EXPECT_EQ(gout.verdict, Verdict::kUndecided);
+  EXPECT_FALSE(gout.EvidenceProven());
+}
+
+TEST(HostileEvidenceTest, ADigestInAnUnreportedBankDoesNotVouchForTheEvent) {
+  const std::string good = "console=ttyS0 quiet";
+  const std::string bad = "console=ttyS0 init=/bin/sh";
+  const std::vector<crypto::HashAlg> banks = {crypto::HashAlg::kSha1, crypto::HashAlg::kSha256};
+  auto log_with = [&](const std::vector<crypto::Digest>& cmdline) {
+    LogBuilder b = LogBuilder::Agile(banks);
+    for (std::uint32_t pcr = 0; pcr < 8; ++pcr) b.Event(pcr, ev::kSeparator, Bytes(4, 0));
+    b.Raw(RawEvent2(8, ev::kIpl, cmdline, "kernel_cmdline: x"));
+    return Parse(b);
+  };
+  Parsed golden = log_with({H(crypto::HashAlg::kSha1, good), H(crypto::HashAlg::kSha256, good)});
+  Policy p;
+  LearnNotes notes;
+  ASSERT_TRUE(LearnEventLog(golden.log, "golden", "t", p, notes).has_value());
+  // The real (sha256) digest is the tampered line; the sha1 one is forged
+  // to the golden value; only the sha256 PCRs are reported.
+  Parsed forged = log_with({H(crypto::HashAlg::kSha1, good), H(crypto::HashAlg::kSha256, bad)});
+  pcr::PcrValues reported;
+  reported.banks[crypto::HashAlg::kSha256] = forged.replay.pcrs.banks.at(crypto::HashAlg::kSha256);
+  BootEvidence e{&forged.log, &forged.replay, &reported, ""};
+  Evaluation out = EvaluateBoot(p, e);
+  Decide(p, out);
+  EXPECT_EQ(out.verdict, Verdict::kUntrusted);
+  EXPECT_EQ(NotTrusted(out), std::vector<std::string>{"kernel-cmdline-grub:tampered"});
+}
+
+TEST(HostileEvidenceTest, AReportedPcrWhoseEventsWereRemovedIsUntrusted) {
+  const Policy p = Learned();
+  Parsed g = Parse(Build({}));
+  pcr::PcrValues reported = g.replay.pcrs;
+  reported.banks[crypto::HashAlg::kSha256][14] = H(crypto::HashAlg::kSha256, "MokList");
+  BootEvidence e{&g.log, &g.replay, &reported, ""};
+  Evaluation out = EvaluateBoot(p, e);
+  Decide(p, out);
+  EXPECT_EQ(out.verdict, Verdict::kUntrusted);
+  bool found = false;
+  for (const PcrResult& r : out.pcrs) found |= r.pcr == 14 && r.status == "events-missing";
+  EXPECT_TRUE(found);
+}
+
+TEST(HostileEvidenceTest, AGoldenPcrThatWasNotReportedIsNotADifference) {
+  Policy p = Learned();
+  Parsed g = Parse(Build({}));
+  p.golden_pcrs = g.replay.pcrs;
+  p.golden_pcrs.banks[crypto::HashAlg::kSha256][16] = crypto::Digest(crypto::HashAlg::kSha256);
+  const Evaluation e = Verify(p, {});
+  EXPECT_EQ(e.verdict, Verdict::kUndecided);
+  bool said = false;
+  for (const auto& pr : e.problems) said |= pr.find("PCR 16 (sha256) has a golden value but was not reported") != std::string::npos;
+  EXPECT_TRUE(said) << ::testing::PrintToString(e.problems);
+}
+
+TEST(HostileEvidenceTest, ReportsStayBoundedWhateverTheLogHolds) {
+  Policy p = Learned();
+  LogBuilder b = Build({});
+  // A command line far longer than any real one, then many GRUB commands
+  // and many distinct unknown actions.
+  b.Event(12, ev::kIpl, Utf16(std::string(100000, 'x')));
+  for (int i = 0; i < 200; ++i) b.Event(8, ev::kIpl, "grub_cmd: set x=" + std::to_string(i));
+  for (int i = 0; i < 1500; ++i) b.Event(3, ev::kEfiAction, "action " + std::to_string(i));
+  Parsed g = Parse(b);
+  BootEvidence e{&g.log, &g.replay, &g.replay.pcrs, ""};
+  Evaluation out = EvaluateBoot(p, e);
+  std::size_t unknown = 0;
+  for (const ComponentResult& c : out.components) {
+    EXPECT_LE(c.events.size(), kMaxEventsPerComponent) << c.name;
+    for (const EventResult& er : c.events) {
+      EXPECT_LE(er.measured_content.size(), kMaxContentSize);
+    }
+    if (c.name == "grub-commands") {
+      EXPECT_EQ(c.events.size() + c.events_omitted, 200u);
+    }
+    unknown += c.state == ComponentState::kUnknown;
+  }
+  EXPECT_EQ(unknown, kMaxUnknownComponents);
+  EXPECT_EQ(out.unknown_omitted, 1500u + 1u - kMaxUnknownComponents);  // + grub-commands' group
 }
 
 }  // namespace

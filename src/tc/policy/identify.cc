@@ -273,6 +273,7 @@ EventIdentity Identify(const eventlog::RawEvent& e) {
       break;
   }
   id.name = Cut(id.name, 128);
+  if (id.content.size() > kMaxContentSize) id.content = Cut(std::move(id.content), kMaxContentSize);
   return id;
 }
 
