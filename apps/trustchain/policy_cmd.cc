@@ -285,7 +285,7 @@ int RunStage(const PolicyFlags& f) {
   if (!p) return ReportError(p.error(), "policy stage");
   std::vector<std::pair<crypto::Digest, std::string>> digests;
   if (!f.digest.empty()) {
-    auto d = policy::ParseTaggedDigest(f.digest);
+    auto d = crypto::Digest::FromTaggedHex(f.digest);
     if (!d) return ReportError(d.error(), "policy stage: --digest");
     digests.emplace_back(*d, "staged by hand");
   }

@@ -164,6 +164,28 @@ std::size_t DigestSize(HashAlg alg) {
 Digest::Digest(HashAlg alg)
     : alg_(alg), size_(static_cast<std::uint8_t>(DigestSize(alg))) {}
 
+std::string Digest::TaggedHex() const {
+  return std::string(HashAlgName(alg_)) + ":" + Hex();
+}
+
+Result<Digest> Digest::FromTaggedHex(std::string_view text) {
+  const auto colon = text.find(':');
+  const auto alg = colon == std::string_view::npos ? std::nullopt
+                                                   : HashAlgFromName(text.substr(0, colon));
+  if (!alg) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "'" + std::string(text.substr(0, 80)) + "' is not ALG:HEX (e.g. sha256:3fc9...)");
+  }
+  Digest d(*alg);
+  if (!DecodeHex(text.substr(colon + 1), d.mutable_bytes())) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "'" + std::string(text.substr(0, 80)) + "': expected " +
+                    std::to_string(d.size()) + " bytes of hex after '" +
+                    std::string(text.substr(0, colon)) + ":'");
+  }
+  return d;
+}
+
 Digest::Digest(HashAlg alg, std::span<const std::uint8_t> bytes) : Digest(alg) {
   TC_CHECK(bytes.size() == size_);
   std::copy(bytes.begin(), bytes.end(), bytes_.begin());

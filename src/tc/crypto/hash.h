@@ -58,6 +58,12 @@ class Digest {
   std::span<std::uint8_t> mutable_bytes() { return {bytes_.data(), size_}; }
   std::size_t size() const { return size_; }
   std::string Hex() const { return ToHex(bytes()); }
+  // "sha256:3fc9..." (the algorithm's name, a colon, lowercase hex): how
+  // policies, reports and Keylime-style lists write a digest.
+  std::string TaggedHex() const;
+  // Parses TaggedHex's form; kInvalidArgument naming the text when the
+  // algorithm is unknown or the hex is not a digest of its size.
+  [[nodiscard]] static Result<Digest> FromTaggedHex(std::string_view text);
 
   friend bool operator==(const Digest& a, const Digest& b) {
     return a.alg_ == b.alg_ && a.size_ == b.size_ &&

@@ -12,17 +12,13 @@
 namespace tc::policy {
 namespace {
 
-std::string Tagged(const crypto::Digest& d) {
-  return fmt::format("{}:{}", crypto::HashAlgName(d.alg()), d.Hex());
-}
-
 AuditRecord Record(std::string_view action, const std::string& component, const crypto::Digest& d,
                    const std::string& reason, const std::string& evidence, const std::string& now) {
   AuditRecord r;
   r.time = now;
   r.action = std::string(action);
   r.component = component;
-  r.digest = Tagged(d);
+  r.digest = d.TaggedHex();
   r.reason = reason;
   r.evidence = evidence;
   return r;
@@ -69,24 +65,6 @@ std::string AuditLine(const AuditRecord& r) {
     }
   }
   return out;
-}
-
-Result<crypto::Digest> ParseTaggedDigest(std::string_view text) {
-  const auto colon = text.find(':');
-  const auto alg = colon == std::string_view::npos
-                       ? std::nullopt
-                       : crypto::HashAlgFromName(text.substr(0, colon));
-  if (!alg) {
-    return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("'{}' is not ALG:HEX (e.g. sha256:3fc9...)", text));
-  }
-  Bytes b(crypto::DigestSize(*alg));
-  if (!DecodeHex(text.substr(colon + 1), b)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("'{}': expected {} bytes of hex after '{}:'", text, b.size(),
-                            text.substr(0, colon)));
-  }
-  return crypto::Digest(*alg, b);
 }
 
 std::vector<AuditRecord> Quarantine(const Evaluation& evaluation, const std::string& evidence,
@@ -184,7 +162,7 @@ std::vector<AuditRecord> Quarantine(const Evaluation& evaluation, const std::str
     }
     for (const EventResult& e : r.events) {
       if (e.state != ComponentState::kTampered && e.state != ComponentState::kUnknown) continue;
-      auto measured = ParseTaggedDigest(e.measured);
+      auto measured = crypto::Digest::FromTaggedHex(e.measured);
       if (!measured || c.Find(*measured) != nullptr) continue;
       AllowedDigest a;
       a.digest = *measured;
@@ -212,7 +190,7 @@ Result<std::vector<AuditRecord>> Approve(const std::string& component, const std
   }
   std::optional<crypto::Digest> only;
   if (!digest.empty()) {
-    TC_ASSIGN_OR_RETURN(only, ParseTaggedDigest(digest));
+    TC_ASSIGN_OR_RETURN(only, crypto::Digest::FromTaggedHex(digest));
     if (c->Find(*only) == nullptr) {
       return Fail(ErrorCode::kNotFound,
                   fmt::format("component '{}' has no digest {}", component, digest));
@@ -260,7 +238,7 @@ Result<std::vector<AuditRecord>> Stage(const std::string& component, const crypt
     if (a->state == DigestState::kQuarantined) {
       return Fail(ErrorCode::kInvalidArgument,
                   fmt::format("{} is quarantined in '{}': review it and use `policy approve`",
-                              Tagged(digest), component));
+                              digest.TaggedHex(), component));
     }
     return records;  // already trusted
   }
@@ -282,7 +260,7 @@ Result<std::vector<AuditRecord>> Retire(const std::string& component, const std:
   }
   std::optional<crypto::Digest> only;
   if (digest != "quarantined") {
-    TC_ASSIGN_OR_RETURN(only, ParseTaggedDigest(digest));
+    TC_ASSIGN_OR_RETURN(only, crypto::Digest::FromTaggedHex(digest));
   }
   std::vector<AuditRecord> records;
   auto& ds = c->digests;
@@ -298,7 +276,7 @@ Result<std::vector<AuditRecord>> Retire(const std::string& component, const std:
   if (records.empty()) {
     return Fail(ErrorCode::kNotFound,
                 fmt::format("component '{}' has no {} digest", component,
-                            only ? Tagged(*only) : std::string("quarantined")));
+                            only ? only->TaggedHex() : std::string("quarantined")));
   }
   if (ds.empty()) {
     policy.components.erase(policy.components.begin() + (c - policy.components.data()));

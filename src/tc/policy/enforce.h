@@ -68,7 +68,4 @@ std::vector<AuditRecord> Quarantine(const Evaluation& evaluation, const std::str
                                                       const std::string& digest,
                                                       const std::string& now, Policy& policy);
 
-// Parses "alg:hex" (kInvalidArgument naming the text).
-[[nodiscard]] Result<crypto::Digest> ParseTaggedDigest(std::string_view text);
-
 }  // namespace tc::policy

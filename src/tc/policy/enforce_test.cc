@@ -472,13 +472,13 @@ TEST(RetireTest, MissingIsNotFound) {
 }
 
 TEST(ParseTaggedDigestTest, Good) {
-  auto d = ParseTaggedDigest("sha256:" + std::string(62, '0') + "Ab");
+  auto d = crypto::Digest::FromTaggedHex("sha256:" + std::string(62, '0') + "Ab");
   ASSERT_TRUE(d.has_value()) << d.error().message();
   EXPECT_EQ(d->alg(), crypto::HashAlg::kSha256);
   ASSERT_EQ(d->size(), 32u);
   EXPECT_EQ(d->bytes()[31], 0xab);
   EXPECT_EQ(d->bytes()[0], 0x00);
-  auto s1 = ParseTaggedDigest("sha1:" + std::string(40, 'f'));
+  auto s1 = crypto::Digest::FromTaggedHex("sha1:" + std::string(40, 'f'));
   ASSERT_TRUE(s1.has_value()) << s1.error().message();
   EXPECT_EQ(s1->alg(), crypto::HashAlg::kSha1);
   EXPECT_EQ(s1->Hex(), std::string(40, 'f'));
@@ -490,7 +490,7 @@ TEST(ParseTaggedDigestTest, RefusesBadText) {
        {"md5:" + std::string(32, '1'), "sha257:" + hex64, hex64, "sha256:" + std::string(63, '1') + "g",
         "sha256:" + std::string(62, '1'), "sha256:" + hex64 + "11", std::string("sha256:"),
         std::string("")}) {
-    auto d = ParseTaggedDigest(text);
+    auto d = crypto::Digest::FromTaggedHex(text);
     ASSERT_FALSE(d.has_value()) << text;
     EXPECT_EQ(d.error().code(), ErrorCode::kInvalidArgument) << text;
   }

@@ -17,10 +17,6 @@ namespace {
 
 using Key = std::tuple<std::uint32_t, std::uint32_t, std::string>;
 
-std::string Tagged(const crypto::Digest& d) {
-  return fmt::format("{}:{}", crypto::HashAlgName(d.alg()), d.Hex());
-}
-
 std::string Short(const std::string& tagged) {
   const auto colon = tagged.find(':');
   return colon == std::string::npos ? tagged : tagged.substr(0, std::min(tagged.size(), colon + 17));
@@ -151,7 +147,7 @@ void Describe(ComponentResult& r, const Component* c) {
       std::string why;
       if (c != nullptr && first != nullptr) {
         for (const AllowedDigest& a : c->digests) {
-          if (a.state == DigestState::kQuarantined && Tagged(a.digest) == first->measured) {
+          if (a.state == DigestState::kQuarantined && a.digest.TaggedHex() == first->measured) {
             why = a.reason;
           }
         }
@@ -381,7 +377,7 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
     if (c.stage == Stage::kOsFile || !c.match.pcr) continue;  // IMA, or not a firmware-log rule
     if (c.match.event_type) by_key.emplace(Key{*c.match.pcr, *c.match.event_type, c.match.description}, i);
     for (const AllowedDigest& a : c.digests) {
-      auto& list = by_digest[fmt::format("{}/{}", *c.match.pcr, Tagged(a.digest))];
+      auto& list = by_digest[fmt::format("{}/{}", *c.match.pcr, a.digest.TaggedHex())];
       if (list.empty() || list.back() != i) list.push_back(i);
     }
   }
@@ -395,13 +391,13 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
     if (!eventlog::IsExtended(e)) continue;
     ids[e.index] = Identify(e);
     if (!ids[e.index].content.empty()) {
-      for (const crypto::Digest& d : e.digests) content_by_digest.emplace(Tagged(d), ids[e.index].content);
+      for (const crypto::Digest& d : e.digests) content_by_digest.emplace(d.TaggedHex(), ids[e.index].content);
     }
   }
   std::unordered_map<std::string, std::string> policy_content;
   for (const Component& c : policy.components) {
     for (const AllowedDigest& a : c.digests) {
-      if (!a.content.empty()) policy_content.emplace(Tagged(a.digest), a.content);
+      if (!a.content.empty()) policy_content.emplace(a.digest.TaggedHex(), a.content);
     }
   }
   auto content_of = [](const std::unordered_map<std::string, std::string>& m,
@@ -435,7 +431,7 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
     er.description = id.match.description;
     auto record = [&](std::size_t i, ComponentState state, const AllowedDigest* a) {
       const Component& c = policy.components[i];
-      if (const crypto::Digest* d = Measured(e, &c, banks)) er.measured = Tagged(*d);
+      if (const crypto::Digest* d = Measured(e, &c, banks)) er.measured = d->TaggedHex();
       er.state = state;
       if (state != ComponentState::kTrusted) {
         er.measured_content = content_of(content_by_digest, er.measured);
@@ -443,7 +439,7 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
       if (state == ComponentState::kTampered) {
         for (const AllowedDigest& t : c.digests) {
           if (t.state != DigestState::kTrusted) continue;
-          er.expected.push_back(Tagged(t.digest));
+          er.expected.push_back(t.digest.TaggedHex());
           if (er.expected_content.empty()) er.expected_content = t.content;
           if (er.expected_content.empty()) {
             er.expected_content = content_of(policy_content, er.expected.back());
@@ -480,7 +476,7 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
       for (crypto::HashAlg bank : banks) {
         const crypto::Digest* d = e.DigestFor(bank);
         if (d == nullptr) continue;
-        auto candidates = by_digest.find(fmt::format("{}/{}", e.pcr, Tagged(*d)));
+        auto candidates = by_digest.find(fmt::format("{}/{}", e.pcr, d->TaggedHex()));
         if (candidates == by_digest.end()) continue;
         for (std::size_t i : candidates->second) {
           if (const AllowedDigest* a = FindIn(policy.components[i], e, banks)) {
@@ -515,7 +511,7 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
         unknown.push_back(std::move(r));
       }
       if (const crypto::Digest* d = Measured(e, nullptr, banks)) {
-        er.measured = Tagged(*d);
+        er.measured = d->TaggedHex();
         er.measured_content = content_of(content_by_digest, er.measured);
       }
       er.state = ComponentState::kUnknown;
@@ -607,7 +603,7 @@ void AddImaResult(const Policy& policy, ima::VerifyResult result, Evaluation& ou
     for (const Component& c : policy.components) {
       if (c.stage != Stage::kOsFile || c.match.description != v.path) continue;
       for (const AllowedDigest& a : c.digests) {
-        if (a.state == DigestState::kQuarantined && Tagged(a.digest) == v.measured) {
+        if (a.state == DigestState::kQuarantined && a.digest.TaggedHex() == v.measured) {
           state = ComponentState::kQuarantined;
           reason = a.reason;
         }

@@ -44,20 +44,8 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-std::string Basename(std::string_view path) {
-  const auto slash = path.find_last_of("/\\");
-  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
-}
-
-bool LooksLikeKernel(std::string_view path) {
-  const std::string base = Lower(Basename(path));
-  return base.starts_with("vmlinuz") || base.starts_with("vmlinux") ||
-         base.starts_with("bzimage") || base.starts_with("linux") || base.ends_with(".uki") ||
-         base.starts_with("kernel");
-}
-
 bool LooksLikeInitrd(std::string_view path) {
-  const std::string base = Lower(Basename(path));
+  const std::string base = Lower(PathBasename(path));
   return base.starts_with("initrd") || base.starts_with("initramfs");
 }
 
@@ -105,15 +93,15 @@ void IdentifyImage(const eventlog::RawEvent& e, const doc::Value& d, EventIdenti
   id.match.description = Cut(path, kMaxDescriptionSize);
   if (e.type != ev::kEfiBootServicesApplication) {
     id.stage = Stage::kFirmware;
-    id.name = "efi-driver-" + (file.empty() ? fmt::format("pcr{}", e.pcr) : Basename(file));
+    id.name = "efi-driver-" + (file.empty() ? fmt::format("pcr{}", e.pcr) : PathBasename(file));
     id.what = "firmware driver " + (path.empty() ? std::string("(loaded from memory)") : path);
   } else if (LooksLikeKernel(path)) {
     id.stage = Stage::kKernel;
-    id.name = "kernel-" + Basename(path);
+    id.name = "kernel-" + PathBasename(path);
     id.what = "kernel " + path;
   } else {
     id.stage = Stage::kBootloader;
-    id.name = path.empty() ? std::string("efi-application") : "efi-" + Basename(path);
+    id.name = path.empty() ? std::string("efi-application") : "efi-" + PathBasename(path);
     id.what = path.empty() ? std::string("EFI application (loaded from memory)")
                            : "boot loader " + path;
   }
@@ -140,15 +128,15 @@ void IdentifyIpl(const eventlog::RawEvent& e, const doc::Value& d, EventIdentity
     id.match.description = Cut(text, kMaxDescriptionSize);
     if (e.pcr == 9 && LooksLikeKernel(text)) {
       id.stage = Stage::kKernel;
-      id.name = "kernel-file-" + Basename(text);
+      id.name = "kernel-file-" + PathBasename(text);
       id.what = "kernel file " + text;
     } else if (e.pcr == 9 && LooksLikeInitrd(text)) {
       id.stage = Stage::kInitrd;
-      id.name = "initrd-file-" + Basename(text);
+      id.name = "initrd-file-" + PathBasename(text);
       id.what = "initrd " + text;
     } else {
       id.stage = Stage::kBootloader;
-      id.name = fmt::format("bootloader-pcr{}-{}", e.pcr, Basename(text));
+      id.name = fmt::format("bootloader-pcr{}-{}", e.pcr, PathBasename(text));
       id.what = "boot loader file or string " + text;
     }
   } else if (e.pcr == 12) {
@@ -173,6 +161,18 @@ void IdentifyIpl(const eventlog::RawEvent& e, const doc::Value& d, EventIdentity
 }
 
 }  // namespace
+
+std::string PathBasename(std::string_view path) {
+  const auto slash = path.find_last_of("/\\");
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+bool LooksLikeKernel(std::string_view path) {
+  const std::string base = Lower(PathBasename(path));
+  return base.starts_with("vmlinuz") || base.starts_with("vmlinux") ||
+         base.starts_with("bzimage") || base.starts_with("linux") || base.ends_with(".uki") ||
+         base.starts_with("kernel");
+}
 
 bool IsImageEvent(std::uint32_t t) {
   return t == ev::kEfiBootServicesApplication || t == ev::kEfiBootServicesDriver ||

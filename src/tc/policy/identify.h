@@ -64,6 +64,12 @@ struct EventIdentity {
 // Never fails. Call only for events replay extends (eventlog::IsExtended).
 EventIdentity Identify(const eventlog::RawEvent& event);
 
+// The last component of a path ('/' or '\\' separated).
+std::string PathBasename(std::string_view path);
+// True for file names of Linux kernel images: vmlinuz*, vmlinux*, bzImage*,
+// linux*, kernel*, *.uki (case-insensitive).
+bool LooksLikeKernel(std::string_view path);
+
 // True for event types whose digest identifies an image (PCR 4 loads,
 // drivers): components of these types are matched by digest.
 bool IsImageEvent(std::uint32_t event_type);

@@ -13,11 +13,6 @@
 namespace tc::policy {
 namespace {
 
-std::string Basename(std::string_view path) {
-  const auto slash = path.find_last_of('/');
-  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
-}
-
 std::string UniqueName(const Policy& policy, std::string name) {
   if (policy.FindComponent(name) == nullptr) return name;
   for (int i = 2;; ++i) {
@@ -132,12 +127,8 @@ void LearnFiles(const std::vector<LearnedFile>& files, const std::string& now, P
         }
       }
       if (!found) {
-        const std::string base = Basename(f.path);
-        std::string lower = base;
-        std::transform(lower.begin(), lower.end(), lower.begin(),
-                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-        const bool kernel = lower.starts_with("vmlinuz") || lower.starts_with("linux") ||
-                            lower.starts_with("bzimage") || lower.starts_with("kernel");
+        const std::string base = PathBasename(f.path);
+        const bool kernel = LooksLikeKernel(base);
         Component c;
         c.name = UniqueName(policy, (kernel ? "kernel-file-" : "efi-file-") + base);
         c.stage = kernel ? Stage::kKernel : Stage::kBootloader;

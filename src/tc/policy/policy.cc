@@ -84,14 +84,12 @@ Result<bool> Bool(const doc::Value& v, std::string_view path) {
   return *b;
 }
 
-// "alg:hex", as Keylime and `sha256sum`-style tools write digests.
+// "alg:hex" (crypto::Digest::TaggedHex).
 Result<crypto::Digest> TaggedDigest(const doc::Value& v, std::string_view path) {
   if (!v.is_string()) return Fail(Bad(path, "expected \"alg:hex\""));
-  const std::string& s = v.str();
-  const auto colon = s.find(':');
-  if (colon == std::string::npos) return Fail(Bad(path, "expected \"alg:hex\""));
-  return DigestOf(std::string_view(s).substr(0, colon), std::string_view(s).substr(colon + 1),
-                  path);
+  auto d = crypto::Digest::FromTaggedHex(v.str());
+  if (!d) return Fail(std::move(d).error().Wrap(path));
+  return d;
 }
 
 Result<PolicySignature> ParseSignature(const doc::Value& v) {
@@ -351,7 +349,7 @@ doc::Value ToDocument(const Policy& p, bool with_signature) {
     for (const auto& [path, digests] : p.files) {
       doc::Value list = doc::Value::MakeArray();
       for (const crypto::Digest& d : digests) {
-        list.Push(fmt::format("{}:{}", crypto::HashAlgName(d.alg()), d.Hex()));
+        list.Push(d.TaggedHex());
       }
       files.Set(path, std::move(list));
     }

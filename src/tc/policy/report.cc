@@ -7,10 +7,6 @@
 namespace tc::policy {
 namespace {
 
-std::string Tagged(const crypto::Digest& d) {
-  return fmt::format("{}:{}", crypto::HashAlgName(d.alg()), d.Hex());
-}
-
 std::string Short(const std::string& tagged, std::size_t hex = 16) {
   const auto colon = tagged.find(':');
   if (colon == std::string::npos) return tagged;
@@ -207,7 +203,7 @@ std::string PolicyText(const Policy& p) {
                        c.match.description, c.required ? "" : " (not required)");
     for (const AllowedDigest& a : c.digests) {
       if (a.state != DigestState::kQuarantined) continue;
-      out += fmt::format("    QUARANTINED {} {}\n", Short(Tagged(a.digest)), a.reason);
+      out += fmt::format("    QUARANTINED {} {}\n", Short(a.digest.TaggedHex()), a.reason);
     }
   }
   return out;
@@ -225,15 +221,15 @@ PolicyDiff DiffPolicies(const Policy& a, const Policy& b) {
     for (const AllowedDigest& x : ca.digests) {
       const AllowedDigest* y = cb->Find(x.digest);
       if (y == nullptr) {
-        d.lines.push_back(fmt::format("- {}: {} ({})", ca.name, Tagged(x.digest), DigestStateName(x.state)));
+        d.lines.push_back(fmt::format("- {}: {} ({})", ca.name, x.digest.TaggedHex(), DigestStateName(x.state)));
       } else if (y->state != x.state) {
-        d.lines.push_back(fmt::format("~ {}: {} {} -> {}", ca.name, Tagged(x.digest),
+        d.lines.push_back(fmt::format("~ {}: {} {} -> {}", ca.name, x.digest.TaggedHex(),
                                       DigestStateName(x.state), DigestStateName(y->state)));
       }
     }
     for (const AllowedDigest& y : cb->digests) {
       if (ca.Find(y.digest) == nullptr) {
-        d.lines.push_back(fmt::format("+ {}: {} ({})", ca.name, Tagged(y.digest), DigestStateName(y.state)));
+        d.lines.push_back(fmt::format("+ {}: {} ({})", ca.name, y.digest.TaggedHex(), DigestStateName(y.state)));
       }
     }
   }
