@@ -69,8 +69,10 @@ if [ -f "$shared/bench/gen_data.py" ]; then
     "$tc verify --policy $work/p.json --eventlog $vm/eventlog.bin --ima $list --pcrs $work/pcrs.txt; [ \$? -le 1 ]"
   best "trustchain ima verify (10^5, the IMA part alone, no policy)" \
     "$tc ima verify $list --pcr10 sha256:$pcr10"
+  # Undecided (exit 2: runtime files not checked without --ima); timed for
+  # the cost of loading the policy.
   best "trustchain verify --eventlog E --pcrs (the boot alone)" \
-    "$tc verify --policy $work/p.json --eventlog $vm/eventlog.bin --pcrs $work/pcrs.txt; [ \$? -le 1 ]"
+    "$tc verify --policy $work/p.json --eventlog $vm/eventlog.bin --pcrs $work/pcrs.txt; [ \$? -le 2 ]"
 else
   echo "== 2. skipped: $shared/bench/gen_data.py missing"
 fi

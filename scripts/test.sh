@@ -10,7 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-step() { printf '\n=== %s\n' "$*"; }
+started=$(date +%s)
+step() { printf '\n=== %s (%ds)\n' "$*" $(($(date +%s) - started)); }
 
 step "setup: Debian packages"
 if [ "$(id -u)" -eq 0 ]; then scripts/setup.sh; else scripts/setup.sh || true; fi

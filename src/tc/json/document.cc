@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <charconv>
+#include <functional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -210,13 +211,77 @@ std::int64_t DecimalMagnitude(std::string_view literal) {
 
 class Builder final : public Handler {
  public:
+  explicit Builder(const std::function<Handler*(std::string_view)>* divert = nullptr)
+      : divert_(divert) {}
   Value Take() { return std::move(root_); }
 
   Result<void> BeginObject() override {
+    if (diverted_ != nullptr) return Diverted(diverted_->BeginObject(), +1);
     stack_.push_back(Frame{Value::MakeObject(), {}, {}});
     return {};
   }
   Result<void> Key(std::string_view key) override {
+    if (diverted_ != nullptr) return Diverted(diverted_->Key(key), 0);
+    TC_RETURN_IF_ERROR(AddKey(key));
+    if (divert_ != nullptr && stack_.size() == 1) {
+      // Diverted members are not in the tree: their keys are checked here.
+      for (const std::string& k : diverted_keys_) {
+        if (k == key) return Duplicate(key);
+      }
+      // A member of the root object whose value goes elsewhere.
+      diverted_ = (*divert_)(key);
+      depth_ = 0;
+      if (diverted_ != nullptr) diverted_keys_.emplace_back(key);
+    }
+    return {};
+  }
+  Result<void> EndObject() override {
+    if (diverted_ != nullptr) return Diverted(diverted_->EndObject(), -1);
+    return EndContainer();
+  }
+  Result<void> BeginArray() override {
+    if (diverted_ != nullptr) return Diverted(diverted_->BeginArray(), +1);
+    stack_.push_back(Frame{Value::MakeArray(), {}, {}});
+    return {};
+  }
+  Result<void> EndArray() override {
+    if (diverted_ != nullptr) return Diverted(diverted_->EndArray(), -1);
+    return EndContainer();
+  }
+  Result<void> String(std::string_view s) override {
+    if (diverted_ != nullptr) return Diverted(diverted_->String(s), 0);
+    Add(Value(s));
+    return {};
+  }
+  Result<void> Number(std::string_view literal) override {
+    if (diverted_ != nullptr) return Diverted(diverted_->Number(literal), 0);
+    return AddNumber(literal);
+  }
+  Result<void> Bool(bool b) override {
+    if (diverted_ != nullptr) return Diverted(diverted_->Bool(b), 0);
+    Add(Value(b));
+    return {};
+  }
+  Result<void> Null() override {
+    if (diverted_ != nullptr) return Diverted(diverted_->Null(), 0);
+    Add(Value());
+    return {};
+  }
+
+ private:
+  // After one event of a diverted value: `step` is its nesting change; the
+  // value ends when the nesting is back to where it started.
+  Result<void> Diverted(Result<void> r, int step) {
+    TC_RETURN_IF_ERROR(std::move(r));
+    depth_ += step;
+    if (depth_ == 0) {
+      diverted_ = nullptr;
+      stack_.back().key.clear();  // the member is not in the tree
+    }
+    return {};
+  }
+
+  Result<void> AddKey(std::string_view key) {
     Frame& frame = stack_.back();
     const Value::Object& members = frame.value.object();
     if (members.size() < kLinearScanMembers) {
@@ -236,17 +301,8 @@ class Builder final : public Handler {
     frame.key.assign(key);
     return {};
   }
-  Result<void> EndObject() override { return EndContainer(); }
-  Result<void> BeginArray() override {
-    stack_.push_back(Frame{Value::MakeArray(), {}, {}});
-    return {};
-  }
-  Result<void> EndArray() override { return EndContainer(); }
-  Result<void> String(std::string_view s) override {
-    Add(Value(s));
-    return {};
-  }
-  Result<void> Number(std::string_view literal) override {
+
+  Result<void> AddNumber(std::string_view literal) {
     const char* const begin = literal.data();
     const char* const end = begin + literal.size();
     if (literal.find_first_of(".eE") == std::string_view::npos) {
@@ -274,16 +330,7 @@ class Builder final : public Handler {
     Add(Value(d));
     return {};
   }
-  Result<void> Bool(bool b) override {
-    Add(Value(b));
-    return {};
-  }
-  Result<void> Null() override {
-    Add(Value());
-    return {};
-  }
 
- private:
   struct Frame {
     Value value;      // the object or array being built
     std::string key;  // objects: the key of the member being parsed
@@ -318,6 +365,10 @@ class Builder final : public Handler {
 
   std::vector<Frame> stack_;
   Value root_;
+  const std::function<Handler*(std::string_view)>* divert_ = nullptr;
+  Handler* diverted_ = nullptr;
+  std::vector<std::string> diverted_keys_;
+  int depth_ = 0;
 };
 
 }  // namespace
@@ -325,6 +376,14 @@ class Builder final : public Handler {
 Result<doc::Value> ParseDocument(std::span<const std::uint8_t> text,
                                  const Limits& limits) {
   Builder builder;
+  TC_RETURN_IF_ERROR(Parse(text, builder, limits));
+  return builder.Take();
+}
+
+Result<doc::Value> ParseDocumentDiverting(
+    std::span<const std::uint8_t> text,
+    const std::function<Handler*(std::string_view key)>& divert, const Limits& limits) {
+  Builder builder(&divert);
   TC_RETURN_IF_ERROR(Parse(text, builder, limits));
   return builder.Take();
 }

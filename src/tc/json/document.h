@@ -4,6 +4,8 @@
 // untrusted input.
 
 #include <cstdint>
+#include <functional>
+#include <string_view>
 #include <span>
 
 #include "tc/base/error.h"
@@ -29,5 +31,15 @@ namespace tc::json {
 // The tree owns all its data; it does not refer to `text`.
 [[nodiscard]] Result<doc::Value> ParseDocument(
     std::span<const std::uint8_t> text, const Limits& limits = {});
+
+// As ParseDocument, except that the value of each member of the root object
+// for whose key `divert` returns a handler is not built: that value's events
+// (from its first to its last) go to the handler, and the member is left out
+// of the tree. For a huge member read straight into its own structure. The
+// key still counts for duplicate detection. Errors of the handler come back
+// with the position prefixed, as Parse does.
+[[nodiscard]] Result<doc::Value> ParseDocumentDiverting(
+    std::span<const std::uint8_t> text,
+    const std::function<Handler*(std::string_view key)>& divert, const Limits& limits = {});
 
 }  // namespace tc::json

@@ -240,5 +240,71 @@ TEST(ParseDocumentTest, ParsesLargeGeneratedPolicy) {
               HasSubstr("duplicate key \"/usr/lib/module77.so\""));
 }
 
+// Records the events it is given, as text.
+class Recorder final : public Handler {
+ public:
+  std::string events;
+  bool fail_on_number = false;
+  Result<void> BeginObject() override { return Note("{"); }
+  Result<void> Key(std::string_view k) override { return Note("k:" + std::string(k)); }
+  Result<void> EndObject() override { return Note("}"); }
+  Result<void> BeginArray() override { return Note("["); }
+  Result<void> EndArray() override { return Note("]"); }
+  Result<void> String(std::string_view v) override { return Note("s:" + std::string(v)); }
+  Result<void> Number(std::string_view v) override {
+    if (fail_on_number) return Fail(ErrorCode::kInvalidArgument, "no numbers here");
+    return Note("n:" + std::string(v));
+  }
+  Result<void> Bool(bool b) override { return Note(b ? "true" : "false"); }
+  Result<void> Null() override { return Note("null"); }
+
+ private:
+  Result<void> Note(const std::string& e) {
+    events += e + " ";
+    return {};
+  }
+};
+
+TEST(ParseDocumentDivertingTest, DivertedMembersGoToTheirHandlerAndLeaveTheTree) {
+  Recorder files, scalar;
+  const std::string text =
+      R"({"a": 1, "files": {"/x": ["sha256:00", {"n": [true, null]}]}, "b": [2], "s": 5})";
+  auto doc = ParseDocumentDiverting(AsBytes(text), [&](std::string_view key) -> Handler* {
+    if (key == "files") return &files;
+    if (key == "s") return &scalar;
+    return nullptr;
+  });
+  ASSERT_TRUE(doc.has_value()) << doc.error().message();
+  EXPECT_EQ(files.events, "{ k:/x [ s:sha256:00 { k:n [ true null ] } ] } ");
+  EXPECT_EQ(scalar.events, "n:5 ");
+  EXPECT_EQ(doc->Find("files"), nullptr);
+  EXPECT_EQ(doc->Find("s"), nullptr);
+  ASSERT_NE(doc->Find("a"), nullptr);
+  ASSERT_NE(doc->Find("b"), nullptr);
+  EXPECT_EQ(doc->Find("b")->array().size(), 1u);
+  // Only members of the root object are diverted.
+  Recorder nested;
+  auto deep = ParseDocumentDiverting(AsBytes(std::string_view(R"({"o": {"files": 1}})")),
+                                     [&](std::string_view) -> Handler* { return &nested; });
+  ASSERT_TRUE(deep.has_value());
+  EXPECT_EQ(nested.events, "{ k:files n:1 } ");
+}
+
+TEST(ParseDocumentDivertingTest, DuplicatesAndHandlerErrorsAreRefusedWithTheirPlace) {
+  Recorder r;
+  auto dup = ParseDocumentDiverting(AsBytes(std::string_view(R"({"files": {}, "files": {}})")),
+                                    [&](std::string_view) -> Handler* { return &r; });
+  ASSERT_FALSE(dup.has_value());
+  EXPECT_THAT(dup.error().message(), HasSubstr("duplicate key \"files\""));
+  Recorder failing;
+  failing.fail_on_number = true;
+  auto bad = ParseDocumentDiverting(AsBytes(std::string_view("{\"files\":\n [1]}")),
+                                    [&](std::string_view) -> Handler* { return &failing; });
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(bad.error().message(), HasSubstr("line 2, column 3"));
+  EXPECT_THAT(bad.error().message(), HasSubstr("no numbers here"));
+}
+
 }  // namespace
 }  // namespace tc::json

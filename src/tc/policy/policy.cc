@@ -1,5 +1,6 @@
 #include "tc/policy/policy.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -84,14 +85,6 @@ Result<bool> Bool(const doc::Value& v, std::string_view path) {
   return *b;
 }
 
-// "alg:hex" (crypto::Digest::TaggedHex).
-Result<crypto::Digest> TaggedDigest(const doc::Value& v, std::string_view path) {
-  if (!v.is_string()) return Fail(Bad(path, "expected \"alg:hex\""));
-  auto d = crypto::Digest::FromTaggedHex(v.str());
-  if (!d) return Fail(std::move(d).error().Wrap(path));
-  return d;
-}
-
 Result<PolicySignature> ParseSignature(const doc::Value& v) {
   TC_RETURN_IF_ERROR(OnlyMembers(v, "signature", {"alg", "key_id", "value"}));
   PolicySignature sig;
@@ -167,6 +160,72 @@ Result<Component> ParseComponent(const doc::Value& v, const std::string& path) {
   return c;
 }
 
+// Reads "files": {"/path": ["alg:hex", ...], ...} straight into
+// Policy::files as the JSON is parsed (json::ParseDocumentDiverting): a
+// policy of a million runtime files never becomes a document tree.
+class FilesReader final : public json::Handler {
+ public:
+  explicit FilesReader(std::map<std::string, std::vector<crypto::Digest>, std::less<>>& files)
+      : files_(files) {}
+
+  Result<void> BeginObject() override {
+    if (depth_ != 0) return Unexpected();
+    depth_ = 1;
+    return {};
+  }
+  Result<void> Key(std::string_view path) override {
+    if (depth_ != 1) return Unexpected();
+    where_ = "files[\"" + PrintableAscii(AsBytes(path.substr(0, 200))) + "\"]";
+    if (path.empty() || path.size() > kMaxPathSize) return Fail(Bad(where_, "bad path length"));
+    auto [it, fresh] = files_.try_emplace(std::string(path));
+    if (!fresh) return Fail(Bad(where_, "listed twice"));
+    current_ = &it->second;
+    return {};
+  }
+  Result<void> BeginArray() override {
+    if (depth_ != 1 || current_ == nullptr) return Unexpected();
+    depth_ = 2;
+    index_ = 0;
+    return {};
+  }
+  Result<void> String(std::string_view tagged) override {
+    if (depth_ != 2) return Unexpected();
+    auto d = crypto::Digest::FromTaggedHex(tagged);
+    if (!d) return Fail(std::move(d).error().Wrap(fmt::format("{}[{}]", where_, index_)));
+    ++index_;
+    if (std::find(current_->begin(), current_->end(), *d) == current_->end()) current_->push_back(*d);
+    return {};
+  }
+  Result<void> EndArray() override {
+    if (depth_ != 2) return Unexpected();
+    if (current_->empty()) return Fail(Bad(where_, "expected a non-empty list of \"alg:hex\""));
+    depth_ = 1;
+    current_ = nullptr;
+    return {};
+  }
+  Result<void> EndObject() override {
+    if (depth_ != 1) return Unexpected();
+    depth_ = 0;
+    return {};
+  }
+  Result<void> Number(std::string_view) override { return Unexpected(); }
+  Result<void> Bool(bool) override { return Unexpected(); }
+  Result<void> Null() override { return Unexpected(); }
+
+ private:
+  Result<void> Unexpected() const {
+    if (depth_ == 2) return Fail(Bad(fmt::format("{}[{}]", where_, index_), "expected \"alg:hex\""));
+    return Fail(Bad(depth_ == 1 && current_ != nullptr ? where_ : std::string("files"),
+                    "expected an object of path: [\"alg:hex\", ...]"));
+  }
+
+  std::map<std::string, std::vector<crypto::Digest>, std::less<>>& files_;
+  std::vector<crypto::Digest>* current_ = nullptr;
+  std::string where_;
+  std::size_t index_ = 0;
+  int depth_ = 0;
+};
+
 }  // namespace
 
 std::string_view StageName(Stage s) {
@@ -184,7 +243,12 @@ std::optional<Stage> StageFromName(std::string_view name) {
 }
 
 Result<Policy> ParsePolicy(std::span<const std::uint8_t> json) {
-  TC_ASSIGN_OR_RETURN(const doc::Value root, json::ParseDocument(json));
+  Policy p;
+  FilesReader files(p.files);
+  TC_ASSIGN_OR_RETURN(const doc::Value root,
+                      json::ParseDocumentDiverting(json, [&](std::string_view key) -> json::Handler* {
+                        return key == "files" ? &files : nullptr;
+                      }));
   if (!root.is_object()) return Fail(Bad("policy", "expected a JSON object"));
   const doc::Value* format = root.Find("trustchain_policy");
   if (format == nullptr) {
@@ -200,7 +264,7 @@ Result<Policy> ParsePolicy(std::span<const std::uint8_t> json) {
                                  {"trustchain_policy", "version", "required_banks",
                                   "refuse_sha1_only", "components", "files", "excludes", "golden_pcrs",
                                   "signature"}));
-  Policy p;
+  // "files" was read into p.files as the text was parsed.
   TC_ASSIGN_OR_RETURN(p.version, Unsigned(root.Find("version"), "version", UINT64_C(1) << 53));
   if (const doc::Value* banks = root.Find("required_banks")) {
     if (!banks->is_array()) return Fail(Bad("required_banks", "expected a list"));
@@ -214,22 +278,6 @@ Result<Policy> ParsePolicy(std::span<const std::uint8_t> json) {
     const auto* b = std::get_if<bool>(&r->variant());
     if (b == nullptr) return Fail(Bad("refuse_sha1_only", "expected true or false"));
     p.refuse_sha1_only = *b;
-  }
-  if (const doc::Value* files = root.Find("files")) {
-    if (!files->is_object()) return Fail(Bad("files", "expected an object of path: [digests]"));
-    for (const auto& [path, digests] : files->object()) {
-      const std::string fp = "files[\"" + PrintableAscii(AsBytes(path)) + "\"]";
-      if (path.empty() || path.size() > kMaxPathSize) return Fail(Bad(fp, "bad path length"));
-      if (!digests.is_array() || digests.array().empty()) {
-        return Fail(Bad(fp, "expected a non-empty list of \"alg:hex\""));
-      }
-      std::vector<crypto::Digest>& list = p.files[path];
-      for (std::size_t i = 0; i < digests.array().size(); ++i) {
-        TC_ASSIGN_OR_RETURN(crypto::Digest d,
-                            TaggedDigest(digests.array()[i], fmt::format("{}[{}]", fp, i)));
-        if (std::find(list.begin(), list.end(), d) == list.end()) list.push_back(d);
-      }
-    }
   }
   if (const doc::Value* excludes = root.Find("excludes")) {
     if (!excludes->is_array()) return Fail(Bad("excludes", "expected a list of regexes"));
