@@ -283,11 +283,11 @@ int RunStage(const PolicyFlags& f) {
   if (!lock) return ReportError(lock.error(), "policy stage");
   auto p = LoadForChange(f);
   if (!p) return ReportError(p.error(), "policy stage");
-  std::vector<std::pair<crypto::Digest, std::string>> digests;
+  std::vector<policy::StagedDigest> digests;
   if (!f.digest.empty()) {
     auto d = crypto::Digest::FromTaggedHex(f.digest);
     if (!d) return ReportError(d.error(), "policy stage: --digest");
-    digests.emplace_back(*d, "staged by hand");
+    digests.push_back({*d, "staged by hand"});
   }
   if (!f.stage_files.empty()) {
     auto files = MeasureFiles(f, f.stage_files);
@@ -302,26 +302,15 @@ int RunStage(const PolicyFlags& f) {
                                      " is measured as one (PCR 4)"),
                            "policy stage");
       }
-      digests.emplace_back(image ? *file.authenticode : file.sha256, "staged from file " + file.path);
+      digests.push_back({image ? *file.authenticode : file.sha256, "staged from file " + file.path});
     }
   }
   if (digests.empty()) {
     return ReportError(Error(ErrorCode::kInvalidArgument, "give --file or --digest"), "policy stage");
   }
-  std::vector<policy::AuditRecord> all;
-  const std::string now = policy::NowRfc3339();
-  for (const auto& [d, source] : digests) {
-    const std::uint64_t before = p->version;
-    auto records = policy::Stage(f.component, d, source, now, *p);
-    if (!records) return ReportError(records.error(), "policy stage");
-    if (!records->empty()) p->version = before;  // one bump for the whole command
-    all.insert(all.end(), records->begin(), records->end());
-  }
-  if (!all.empty()) {
-    ++p->version;
-    for (auto& r : all) r.policy_version = p->version;
-  }
-  return Commit(f, *p, all, "policy stage");
+  auto records = policy::Stage(f.component, digests, policy::NowRfc3339(), *p);
+  if (!records) return ReportError(records.error(), "policy stage");
+  return Commit(f, *p, *records, "policy stage");
 }
 
 int RunRetire(const PolicyFlags& f) {

@@ -225,31 +225,42 @@ Result<std::vector<AuditRecord>> Approve(const std::string& component, const std
   return records;
 }
 
-Result<std::vector<AuditRecord>> Stage(const std::string& component, const crypto::Digest& digest,
-                                       const std::string& source, const std::string& now,
-                                       Policy& policy) {
+Result<std::vector<AuditRecord>> Stage(const std::string& component,
+                                       std::span<const StagedDigest> digests,
+                                       const std::string& now, Policy& policy) {
   Component* c = policy.FindComponent(component);
   if (c == nullptr) {
     return Fail(ErrorCode::kNotFound, fmt::format("no component '{}' in the policy (see `trustchain "
                                                   "policy show`)", component));
   }
-  std::vector<AuditRecord> records;
-  if (const AllowedDigest* a = c->Find(digest)) {
-    if (a->state == DigestState::kQuarantined) {
+  // All or nothing: a quarantined digest refuses the whole change.
+  for (const StagedDigest& s : digests) {
+    const AllowedDigest* a = c->Find(s.digest);
+    if (a != nullptr && a->state == DigestState::kQuarantined) {
       return Fail(ErrorCode::kInvalidArgument,
                   fmt::format("{} is quarantined in '{}': review it and use `policy approve`",
-                              digest.TaggedHex(), component));
+                              s.digest.TaggedHex(), component));
     }
-    return records;  // already trusted
   }
-  AllowedDigest a;
-  a.digest = digest;
-  a.source = source;
-  a.added = now;
-  records.push_back(Record("stage", c->name, digest, "staged ahead of an update", source, now));
-  c->digests.push_back(std::move(a));
+  std::vector<AuditRecord> records;
+  for (const StagedDigest& s : digests) {
+    if (c->Find(s.digest) != nullptr) continue;  // already trusted
+    AllowedDigest a;
+    a.digest = s.digest;
+    a.source = s.source;
+    a.added = now;
+    records.push_back(Record("stage", c->name, s.digest, "staged ahead of an update", s.source, now));
+    c->digests.push_back(std::move(a));
+  }
   Commit(records, policy);
   return records;
+}
+
+Result<std::vector<AuditRecord>> Stage(const std::string& component, const crypto::Digest& digest,
+                                       const std::string& source, const std::string& now,
+                                       Policy& policy) {
+  const StagedDigest one{digest, source};
+  return Stage(component, std::span<const StagedDigest>(&one, 1), now, policy);
 }
 
 Result<std::vector<AuditRecord>> Retire(const std::string& component, const std::string& digest,

@@ -11,6 +11,7 @@
 // (atomically) and the audit log. A signed policy loses its signature on
 // any change (it no longer covers the content); the caller re-signs.
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -53,9 +54,18 @@ std::vector<AuditRecord> Quarantine(const Evaluation& evaluation, const std::str
                                                        const std::string& reason,
                                                        const std::string& now, Policy& policy);
 
-// Adds `digest` ("alg:hex") to `component` as trusted ahead of an update,
-// with `source`. kNotFound for an unknown component; a digest already there
-// is left as it is (kInvalidArgument when it is quarantined: approve it instead).
+// Adds digests to `component` as trusted ahead of an update, each with its
+// source; one version bump for all. kNotFound for an unknown component;
+// digests already trusted are left as they are; a quarantined one refuses
+// the whole change (kInvalidArgument: approve it instead).
+struct StagedDigest {
+  crypto::Digest digest;
+  std::string source;
+};
+[[nodiscard]] Result<std::vector<AuditRecord>> Stage(const std::string& component,
+                                                     std::span<const StagedDigest> digests,
+                                                     const std::string& now, Policy& policy);
+// The same for one digest.
 [[nodiscard]] Result<std::vector<AuditRecord>> Stage(const std::string& component,
                                                      const crypto::Digest& digest,
                                                      const std::string& source,

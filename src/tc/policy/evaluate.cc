@@ -651,10 +651,6 @@ void AddImaResult(const Policy& policy, ima::VerifyResult result, Evaluation& ou
     out.problems.push_back("the reported PCRs lack PCR 10: the IMA list is unattested");
   }
   if (!list.events.empty()) list.state = ComponentState::kTampered;
-  if (list.state == ComponentState::kTrusted) {
-    list.reason = "";
-  }
-  (void)first_file;
   // The list itself first, then its files.
   out.components.insert(out.components.begin() + static_cast<std::ptrdiff_t>(first_file), std::move(list));
   out.ima = std::move(result);

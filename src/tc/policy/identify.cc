@@ -174,11 +174,6 @@ bool LooksLikeKernel(std::string_view path) {
          base.starts_with("kernel");
 }
 
-bool IsImageEvent(std::uint32_t t) {
-  return t == ev::kEfiBootServicesApplication || t == ev::kEfiBootServicesDriver ||
-         t == ev::kEfiRuntimeServicesDriver;
-}
-
 EventIdentity Identify(const eventlog::RawEvent& e) {
   EventIdentity id;
   id.match.pcr = e.pcr;

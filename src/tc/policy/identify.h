@@ -70,8 +70,4 @@ std::string PathBasename(std::string_view path);
 // linux*, kernel*, *.uki (case-insensitive).
 bool LooksLikeKernel(std::string_view path);
 
-// True for event types whose digest identifies an image (PCR 4 loads,
-// drivers): components of these types are matched by digest.
-bool IsImageEvent(std::uint32_t event_type);
-
 }  // namespace tc::policy
