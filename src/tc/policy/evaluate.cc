@@ -60,6 +60,16 @@ const crypto::Digest* Measured(const eventlog::RawEvent& e, const Component* c,
   return e.digests.empty() ? nullptr : &e.digests.front();
 }
 
+// A PCR the log extends that no reported value covers.
+PcrResult NotReported(crypto::HashAlg alg, std::uint32_t pcr, const crypto::Digest& replayed) {
+  PcrResult r;
+  r.alg = alg;
+  r.pcr = pcr;
+  r.status = "not-reported";
+  r.replayed = replayed;
+  return r;
+}
+
 int Severity(ComponentState s) {
   switch (s) {
     case ComponentState::kTrusted: return 0;
@@ -292,12 +302,7 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
       for (const auto& [index, value] : it->second) {
         if (ev.reported->Find(bank, index) != nullptr) continue;
         covered = false;
-        PcrResult r;
-        r.alg = bank;
-        r.pcr = index;
-        r.status = "not-reported";
-        r.replayed = value;
-        out.pcrs.push_back(std::move(r));
+        out.pcrs.push_back(NotReported(bank, index, value));
         out.problems.push_back(fmt::format(
             "PCR {} ({}) is extended by the event log but was not reported: its events are "
             "unproven (quote it too)",
@@ -310,14 +315,7 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
     out.attested = covered && !pcr_failed && v.matches > 0;
   } else {
     for (const auto& [alg, values] : ev.replay->pcrs.banks) {
-      for (const auto& [index, value] : values) {
-        PcrResult r;
-        r.alg = alg;
-        r.pcr = index;
-        r.status = "not-reported";
-        r.replayed = value;
-        out.pcrs.push_back(std::move(r));
-      }
+      for (const auto& [index, value] : values) out.pcrs.push_back(NotReported(alg, index, value));
     }
     out.problems.push_back(
         "no PCR values were reported (--pcrs or --quote): the event log is unattested, a "

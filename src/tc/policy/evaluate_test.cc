@@ -1,6 +1,7 @@
 // Learning and verifying on logs built by hand: each rule of evaluate.h.
 
 #include "tc/policy/evaluate.h"
+#include "tc/policy/test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@ namespace {
 
 namespace ev = eventlog::ev;
 using eventlog::testing::LogBuilder;
+using policy::testing::NotTrusted;
 using eventlog::testing::PutU32;
 using eventlog::testing::Utf16;
 
@@ -80,16 +82,6 @@ Evaluation Verify(const Policy& policy, const Spec& s,
 std::map<std::string, ComponentState> States(const Evaluation& e) {
   std::map<std::string, ComponentState> out;
   for (const ComponentResult& c : e.components) out[c.name] = c.state;
-  return out;
-}
-
-std::vector<std::string> NotTrusted(const Evaluation& e) {
-  std::vector<std::string> out;
-  for (const ComponentResult& c : e.components) {
-    if (c.state != ComponentState::kTrusted) {
-      out.push_back(c.name + ":" + std::string(ComponentStateName(c.state)));
-    }
-  }
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include "tc/pcr/pcr_values.h"
 #include "tc/policy/enforce.h"
 #include "tc/policy/evaluate.h"
+#include "tc/policy/test_util.h"
 #include "tc/policy/learn.h"
 
 namespace tc::policy {
@@ -22,6 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using eventlog::testing::ReadBytes;
+using policy::testing::NotTrusted;
 using eventlog::testing::ReadText;
 
 std::optional<fs::path> VmDir() {
@@ -88,16 +90,6 @@ const ComponentResult* Find(const Evaluation& e, std::string_view name) {
     if (c.name == name) return &c;
   }
   return nullptr;
-}
-
-std::vector<std::string> NotTrusted(const Evaluation& e) {
-  std::vector<std::string> out;
-  for (const ComponentResult& c : e.components) {
-    if (c.state != ComponentState::kTrusted) {
-      out.push_back(c.name + ":" + std::string(ComponentStateName(c.state)));
-    }
-  }
-  return out;
 }
 
 TEST(VmCorpusTest, BaselineVerifiesAsTrusted) {
