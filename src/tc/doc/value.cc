@@ -117,33 +117,37 @@ std::string Scalar(const Value& v) {
       v.variant());
 }
 
-void Json(const Value& v, int depth, std::string& out) {
-  const std::string pad(static_cast<std::size_t>(depth + 1) * 2, ' ');
-  const std::string close_pad(static_cast<std::size_t>(depth) * 2, ' ');
+// Pretty (two-space indent, members on their own lines) or compact (no
+// whitespace at all).
+void Json(const Value& v, int depth, bool pretty, std::string& out) {
+  const std::string pad(pretty ? static_cast<std::size_t>(depth + 1) * 2 : 0, ' ');
+  const std::string close_pad(pretty ? static_cast<std::size_t>(depth) * 2 : 0, ' ');
+  const char* const open_nl = pretty ? "\n" : "";
+  const char* const sep = pretty ? ",\n" : ",";
   if (v.is_object()) {
     if (v.object().empty()) { out += "{}"; return; }
-    out += "{\n";
+    out.append("{").append(open_nl);
     bool first = true;
     for (const auto& [k, m] : v.object()) {
-      if (!first) out += ",\n";
+      if (!first) out += sep;
       first = false;
       out += pad;
       AppendQuoted(out, k);
-      out += ": ";
-      Json(m, depth + 1, out);
+      out += pretty ? ": " : ":";
+      Json(m, depth + 1, pretty, out);
     }
-    out.append("\n").append(close_pad).append("}");
+    out.append(open_nl).append(close_pad).append("}");
   } else if (v.is_array()) {
     if (v.array().empty()) { out += "[]"; return; }
-    out += "[\n";
+    out.append("[").append(open_nl);
     bool first = true;
     for (const auto& e : v.array()) {
-      if (!first) out += ",\n";
+      if (!first) out += sep;
       first = false;
       out += pad;
-      Json(e, depth + 1, out);
+      Json(e, depth + 1, pretty, out);
     }
-    out.append("\n").append(close_pad).append("]");
+    out.append(open_nl).append(close_pad).append("]");
   } else {
     out += Scalar(v);
   }
@@ -232,8 +236,14 @@ void Yaml(const Value& v, int indent, std::string& out) {
 
 std::string ToJson(const Value& v) {
   std::string out;
-  Json(v, 0, out);
+  Json(v, 0, true, out);
   out += "\n";
+  return out;
+}
+
+std::string ToJsonLine(const Value& v) {
+  std::string out;
+  Json(v, 0, false, out);
   return out;
 }
 

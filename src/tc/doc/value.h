@@ -67,6 +67,8 @@ class Value {
 // Pretty JSON (two-space indent) ending in a newline. Invalid UTF-8 in
 // strings is replaced by U+FFFD so the output always parses.
 std::string ToJson(const Value& v);
+// Compact JSON on one line, no trailing newline (JSON Lines, JSON-SEQ).
+std::string ToJsonLine(const Value& v);
 // Block-style YAML 1.2 document ("---" first); strings double-quoted.
 std::string ToYaml(const Value& v);
 

@@ -26,6 +26,12 @@ TEST(ValueTest, JsonIsExact) {
             "    \"x\"\n  ],\n  \"0\": null\n}\n");
 }
 
+TEST(ValueTest, JsonLineIsCompactAndOneLine) {
+  EXPECT_EQ(ToJsonLine(Sample()),
+            "{\"name\":\"a\\\"b\\n\",\"n\":3,\"list\":[{\"k\":true,\"empty\":[]},\"x\"],"
+            "\"0\":null}");
+}
+
 TEST(ValueTest, YamlIsExact) {
   EXPECT_EQ(ToYaml(Sample()),
             "---\nname: \"a\\\"b\\n\"\n\"n\": 3\nlist:\n  - k: true\n"

@@ -43,28 +43,7 @@ std::string AuditLine(const AuditRecord& r) {
   v.Set("reason", r.reason);
   if (!r.evidence.empty()) v.Set("evidence", r.evidence);
   v.Set("policy_version", static_cast<std::uint64_t>(r.policy_version));
-  std::string line = doc::ToJson(v);
-  // One line: ToJson pretty-prints; JSON strings never hold raw newlines.
-  std::string out;
-  bool in_string = false, escaped = false;
-  for (char c : line) {
-    if (in_string) {
-      out += c;
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-      out += c;
-    } else if (c != '\n' && c != ' ') {
-      out += c;
-    }
-  }
-  return out;
+  return doc::ToJsonLine(v);
 }
 
 std::vector<AuditRecord> Quarantine(const Evaluation& evaluation, const std::string& evidence,
