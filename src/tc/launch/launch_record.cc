@@ -1,0 +1,82 @@
+#include "tc/launch/launch_record.h"
+
+#include <fmt/format.h>
+
+#include "tc/measure/file_measure.h"
+
+namespace tc::launch {
+namespace {
+
+// Keeps the canonical string one line of space-separated fields.
+std::string Escape(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c <= 0x20 || c == 0x7f || c == '%') {
+      out += fmt::format("%{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<MeasuredInput>> MeasureInputs(const QemuCommand& command) {
+  std::vector<MeasuredInput> out;
+  for (const LaunchInput& in : command.inputs) {
+    MeasuredInput m;
+    m.input = in;
+    if (in.kind == InputKind::kCmdline) {
+      TC_ASSIGN_OR_RETURN(m.sha256, crypto::Hash(crypto::HashAlg::kSha256, AsBytes(in.value)));
+      m.size = in.value.size();
+    } else {
+      // Kernels (EFI stub) and firmware images are read as UEFI reads them
+      // too; disks are hashed whole.
+      const bool pe = in.kind == InputKind::kKernel || in.kind == InputKind::kFirmwareCode;
+      auto f = measure::MeasureFile(in.value, pe);
+      if (!f) {
+        return Fail(std::move(f).error().Wrap(
+            fmt::format("QEMU argument {} ({})", in.arg, InputKindName(in.kind))));
+      }
+      m.size = f->size;
+      m.sha256 = f->sha256;
+      m.authenticode = f->authenticode;
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::string CanonicalEvent(std::string_view vm, const MeasuredInput& m) {
+  std::string s = fmt::format("trustchain-launch 1 vm={} kind={} path={} sha256={}", Escape(vm),
+                              InputKindName(m.input.kind),
+                              m.input.kind == InputKind::kCmdline ? "" : Escape(m.input.value),
+                              m.sha256.Hex());
+  if (m.authenticode) s += " authenticode=" + m.authenticode->Hex();
+  return s;
+}
+
+Result<cel::Record> LaunchRecord(std::uint64_t recnum, std::uint32_t pcr, std::string_view vm,
+                                 const MeasuredInput& m, std::span<const crypto::HashAlg> banks) {
+  cel::Record r;
+  r.recnum = recnum;
+  r.pcr = pcr;
+  const std::string event = CanonicalEvent(vm, m);
+  for (crypto::HashAlg bank : banks) {
+    TC_ASSIGN_OR_RETURN(crypto::Digest d, crypto::Hash(bank, AsBytes(event)));
+    r.digests.push_back(d);
+  }
+  r.content_type = "trustchain";
+  r.content = doc::Value::MakeObject();
+  r.content.Set("vm", std::string(vm));
+  r.content.Set("kind", InputKindName(m.input.kind));
+  r.content.Set("path", m.input.kind == InputKind::kCmdline ? std::string() : m.input.value);
+  if (m.input.kind == InputKind::kCmdline) r.content.Set("cmdline", m.input.value);
+  r.content.Set("sha256", m.sha256.Hex());
+  if (m.authenticode) r.content.Set("authenticode", m.authenticode->Hex());
+  r.content.Set("string", event);
+  return r;
+}
+
+}  // namespace tc::launch
