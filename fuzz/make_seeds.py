@@ -210,12 +210,20 @@ def policy_seeds():
             yield name, data
 
 
+def cel_seeds():
+    d = hashlib.sha256(b"launch").hexdigest()
+    rec = ('{"recnum": %d, "pcr": 15, "digests": [{"hashAlg": "sha256", "digest": "' + d +
+           '"}], "content_type": "trustchain", "content": {"string": "trustchain-launch 1 vm=a"}}')
+    yield "sequence.json-seq", ("\x1e" + (rec % 0) + "\n\x1e" + (rec % 1) + "\n").encode()
+    yield "array.json", ("[" + (rec % 0) + ", " + (rec % 1) + "]").encode()
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "seeds")
     for target, gen in (("eventlog", seeds), ("tpm_quote", quote_seeds),
                         ("ima_binary", ima_binary_seeds), ("ima_ascii", ima_ascii_seeds),
                         ("ima_policy", ima_policy_seeds), ("policy", policy_seeds),
-                        ("policy_learn", seeds)):
+                        ("policy_learn", seeds), ("cel", cel_seeds)):
         out = os.path.join(root, target)
         os.makedirs(out, exist_ok=True)
         for name, data in gen():
