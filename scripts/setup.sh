@@ -18,6 +18,11 @@ PACKAGES=(
   libtss2-dev                          # tpm2-tss: ESYS, marshalling, TCTIs
   libtpms-dev                          # the embedded in-process TPM
   swtpm swtpm-tools                    # software TPM process (tests, VM vTPMs)
+  libxml2-dev                          # libvirt domain XML (trustchain vm libvirt-hook)
+  # measured VM launch (trustchain vm run): the hypervisor, firmware, guest
+  qemu-system-x86 ovmf                 # QEMU and OVMF (UEFI firmware with TPM measurements)
+  busybox-static cpio                  # the test guest's initramfs (scripts/guest/build.sh)
+  mtools dosfstools fdisk              # ESP disk images for the ESP-boot guest and tests
   # peers and tools used by tests and benchmarks
   tpm2-tools                           # tpm2_eventlog, tpm2_checkquote: peers in tests and bench/
   ima-evm-utils                        # evmctl ima_measurement: peer of `ima replay` in tests

@@ -308,7 +308,7 @@ int RunStage(const PolicyFlags& f) {
   if (digests.empty()) {
     return ReportError(Error(ErrorCode::kInvalidArgument, "give --file or --digest"), "policy stage");
   }
-  auto records = policy::Stage(f.component, digests, policy::NowRfc3339(), *p);
+  auto records = policy::StageUpdate(f.component, digests, policy::NowRfc3339(), *p);
   if (!records) return ReportError(records.error(), "policy stage");
   return Commit(f, *p, *records, "policy stage");
 }

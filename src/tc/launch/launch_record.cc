@@ -1,5 +1,7 @@
 #include "tc/launch/launch_record.h"
 
+#include <map>
+
 #include <fmt/format.h>
 
 #include "tc/measure/file_measure.h"
@@ -24,9 +26,13 @@ std::string Escape(std::string_view s) {
 
 Result<std::vector<MeasuredInput>> MeasureInputs(const QemuCommand& command) {
   std::vector<MeasuredInput> out;
+  std::map<InputKind, std::size_t> seen;
   for (const LaunchInput& in : command.inputs) {
     MeasuredInput m;
     m.input = in;
+    const std::size_t n = seen[in.kind]++;
+    m.slot = std::string(InputKindName(in.kind));
+    if (in.kind == InputKind::kDisk || n > 0) m.slot += std::to_string(n);
     if (in.kind == InputKind::kCmdline) {
       TC_ASSIGN_OR_RETURN(m.sha256, crypto::Hash(crypto::HashAlg::kSha256, AsBytes(in.value)));
       m.size = in.value.size();
@@ -49,8 +55,8 @@ Result<std::vector<MeasuredInput>> MeasureInputs(const QemuCommand& command) {
 }
 
 std::string CanonicalEvent(std::string_view vm, const MeasuredInput& m) {
-  std::string s = fmt::format("trustchain-launch 1 vm={} kind={} path={} sha256={}", Escape(vm),
-                              InputKindName(m.input.kind),
+  std::string s = fmt::format("trustchain-launch 1 vm={} slot={} kind={} path={} sha256={}",
+                              Escape(vm), Escape(m.slot), InputKindName(m.input.kind),
                               m.input.kind == InputKind::kCmdline ? "" : Escape(m.input.value),
                               m.sha256.Hex());
   if (m.authenticode) s += " authenticode=" + m.authenticode->Hex();
@@ -70,6 +76,7 @@ Result<cel::Record> LaunchRecord(std::uint64_t recnum, std::uint32_t pcr, std::s
   r.content_type = "trustchain";
   r.content = doc::Value::MakeObject();
   r.content.Set("vm", std::string(vm));
+  r.content.Set("slot", m.slot);
   r.content.Set("kind", InputKindName(m.input.kind));
   r.content.Set("path", m.input.kind == InputKind::kCmdline ? std::string() : m.input.value);
   if (m.input.kind == InputKind::kCmdline) r.content.Set("cmdline", m.input.value);

@@ -11,9 +11,11 @@
 // kind, the path and the file's digests, so that the record's content is
 // proven by the PCR, not merely claimed:
 //
-//   trustchain-launch 1 vm=<name> kind=<kind> path=<path> sha256=<hex>[ authenticode=<hex>]
+//   trustchain-launch 1 vm=<name> slot=<slot> kind=<kind> path=<path> sha256=<hex>[ authenticode=<hex>]
 //
-// (for the command line, path= is empty and sha256 is of the text).
+// (for the command line, path= is empty and sha256 is of the text). The
+// slot names the input within its VM ("kernel", "disk0", "disk0:/EFI/BOOT/
+// BOOTX64.EFI"); "<vm>/<slot>" is the whitelist component that judges it.
 // Spaces and control characters in names and paths are %-escaped.
 
 #include <optional>
@@ -29,13 +31,17 @@ namespace tc::launch {
 
 struct MeasuredInput {
   LaunchInput input;
+  std::string slot;  // see above
   std::uint64_t size = 0;
   crypto::Digest sha256;
   std::optional<crypto::Digest> authenticode;
 };
 
-// Measures every input (files through measure::MeasureFile). Errors name
-// the file and the QEMU argument it came from.
+// Measures every input (files through measure::MeasureFile) and names its
+// slot: the kind's name ("firmware-code", "kernel", "cmdline"), numbered for
+// disks ("disk0", "disk1", in command-line order) and from the second input
+// of any other kind on ("kernel1"). Errors name the file and the QEMU
+// argument it came from.
 [[nodiscard]] Result<std::vector<MeasuredInput>> MeasureInputs(const QemuCommand& command);
 
 // The canonical string above.

@@ -28,23 +28,25 @@ TEST(LaunchRecordTest, MeasuresFilesAndTheCommandLine) {
   EXPECT_EQ((*measured)[0].sha256.Hex(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ((*measured)[0].size, 3u);
+  EXPECT_EQ((*measured)[0].slot, "initrd");
   EXPECT_FALSE((*measured)[0].authenticode.has_value());
   EXPECT_EQ((*measured)[1].sha256, *crypto::Hash(crypto::HashAlg::kSha256,
                                                  AsBytes(std::string_view("console=ttyS0 quiet"))));
   EXPECT_EQ(CanonicalEvent("vm 1", (*measured)[1]),
-            "trustchain-launch 1 vm=vm%201 kind=cmdline path= sha256=" + (*measured)[1].sha256.Hex());
+            "trustchain-launch 1 vm=vm%201 slot=cmdline kind=cmdline path= sha256=" + (*measured)[1].sha256.Hex());
   std::filesystem::remove_all(dir);
 }
 
 TEST(LaunchRecordTest, ARecordsDigestIsTheHashOfItsString) {
   MeasuredInput m;
   m.input = LaunchInput{InputKind::kKernel, "/boot/vmlinuz", 3, true};
+  m.slot = "kernel";
   m.sha256 = *crypto::Hash(crypto::HashAlg::kSha256, AsBytes(std::string_view("kernel")));
   const std::vector<crypto::HashAlg> banks = {crypto::HashAlg::kSha256, crypto::HashAlg::kSha384};
   auto r = LaunchRecord(7, 15, "web1", m, banks);
   ASSERT_TRUE(r.has_value());
   const std::string s = r->content.Find("string")->str();
-  EXPECT_EQ(s, "trustchain-launch 1 vm=web1 kind=kernel path=/boot/vmlinuz sha256=" + m.sha256.Hex());
+  EXPECT_EQ(s, "trustchain-launch 1 vm=web1 slot=kernel kind=kernel path=/boot/vmlinuz sha256=" + m.sha256.Hex());
   ASSERT_EQ(r->digests.size(), 2u);
   EXPECT_EQ(r->digests[0], *crypto::Hash(crypto::HashAlg::kSha256, AsBytes(s)));
   EXPECT_EQ(r->digests[1], *crypto::Hash(crypto::HashAlg::kSha384, AsBytes(s)));

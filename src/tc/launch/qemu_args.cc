@@ -107,6 +107,8 @@ std::string_view InputKindName(InputKind k) {
     case InputKind::kInitrd: return "initrd";
     case InputKind::kCmdline: return "cmdline";
     case InputKind::kDisk: return "disk";
+    case InputKind::kEfiBinary: return "efi-binary";
+    case InputKind::kVtpmEk: return "vtpm-ek";
   }
   return "?";
 }

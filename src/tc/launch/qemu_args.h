@@ -29,6 +29,9 @@ enum class InputKind {
   kInitrd,        // -initrd
   kCmdline,       // -append (text, not a file)
   kDisk,          // -drive file= (other interfaces), -blockdev, -hdX, -cdrom
+  // Not from the command line: added by the launcher.
+  kEfiBinary,     // an EFI binary inside a disk's EFI system partition
+  kVtpmEk,        // the guest vTPM's endorsement key (host-to-guest binding)
 };
 std::string_view InputKindName(InputKind k);  // "firmware-code", "disk", ...
 

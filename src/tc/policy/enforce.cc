@@ -10,9 +10,8 @@
 #include "tc/doc/value.h"
 
 namespace tc::policy {
-namespace {
 
-AuditRecord Record(std::string_view action, const std::string& component, const crypto::Digest& d,
+AuditRecord MakeAuditRecord(std::string_view action, const std::string& component, const crypto::Digest& d,
                    const std::string& reason, const std::string& evidence, const std::string& now) {
   AuditRecord r;
   r.time = now;
@@ -24,15 +23,12 @@ AuditRecord Record(std::string_view action, const std::string& component, const 
   return r;
 }
 
-// Bumps the version once for a change and stamps the records with it.
-void Commit(std::vector<AuditRecord>& records, Policy& policy) {
+void CommitChange(std::vector<AuditRecord>& records, Policy& policy) {
   if (records.empty()) return;
   ++policy.version;
   policy.signature.reset();
   for (AuditRecord& r : records) r.policy_version = policy.version;
 }
-
-}  // namespace
 
 std::string AuditLine(const AuditRecord& r) {
   doc::Value v = doc::Value::MakeObject();
@@ -136,7 +132,7 @@ std::vector<AuditRecord> Quarantine(const Evaluation& evaluation, const std::str
         if (a.state != DigestState::kTrusted) continue;
         a.state = DigestState::kQuarantined;
         a.reason = "component tampered: " + reason;
-        records.push_back(Record("quarantine", c.name, a.digest, a.reason, evidence, now));
+        records.push_back(MakeAuditRecord("quarantine", c.name, a.digest, a.reason, evidence, now));
       }
     }
     for (const EventResult& e : r.events) {
@@ -151,11 +147,11 @@ std::vector<AuditRecord> Quarantine(const Evaluation& evaluation, const std::str
       a.reason = (r.state == ComponentState::kUnknown ? "unknown: " : "measured when tampered: ") +
                  reason;
       a.content = e.measured_content;
-      records.push_back(Record("quarantine", c.name, a.digest, a.reason, a.source, now));
+      records.push_back(MakeAuditRecord("quarantine", c.name, a.digest, a.reason, a.source, now));
       c.digests.push_back(std::move(a));
     }
   }
-  Commit(records, policy);
+  CommitChange(records, policy);
   return records;
 }
 
@@ -181,7 +177,7 @@ Result<std::vector<AuditRecord>> Approve(const std::string& component, const std
     if (only && !(a.digest == *only)) continue;
     a.state = DigestState::kTrusted;
     a.reason = "";
-    records.push_back(Record("approve", c->name, a.digest,
+    records.push_back(MakeAuditRecord("approve", c->name, a.digest,
                              reason.empty() ? std::string("approved") : reason, "", now));
   }
   if (records.empty()) {
@@ -200,11 +196,11 @@ Result<std::vector<AuditRecord>> Approve(const std::string& component, const std
       policy.components.erase(policy.components.begin() + (c - policy.components.data()));
     }
   }
-  Commit(records, policy);
+  CommitChange(records, policy);
   return records;
 }
 
-Result<std::vector<AuditRecord>> Stage(const std::string& component,
+Result<std::vector<AuditRecord>> StageUpdate(const std::string& component,
                                        std::span<const StagedDigest> digests,
                                        const std::string& now, Policy& policy) {
   Component* c = policy.FindComponent(component);
@@ -228,18 +224,18 @@ Result<std::vector<AuditRecord>> Stage(const std::string& component,
     a.digest = s.digest;
     a.source = s.source;
     a.added = now;
-    records.push_back(Record("stage", c->name, s.digest, "staged ahead of an update", s.source, now));
+    records.push_back(MakeAuditRecord("stage", c->name, s.digest, "staged ahead of an update", s.source, now));
     c->digests.push_back(std::move(a));
   }
-  Commit(records, policy);
+  CommitChange(records, policy);
   return records;
 }
 
-Result<std::vector<AuditRecord>> Stage(const std::string& component, const crypto::Digest& digest,
+Result<std::vector<AuditRecord>> StageUpdate(const std::string& component, const crypto::Digest& digest,
                                        const std::string& source, const std::string& now,
                                        Policy& policy) {
   const StagedDigest one{digest, source};
-  return Stage(component, std::span<const StagedDigest>(&one, 1), now, policy);
+  return StageUpdate(component, std::span<const StagedDigest>(&one, 1), now, policy);
 }
 
 Result<std::vector<AuditRecord>> Retire(const std::string& component, const std::string& digest,
@@ -257,7 +253,7 @@ Result<std::vector<AuditRecord>> Retire(const std::string& component, const std:
   for (auto it = ds.begin(); it != ds.end();) {
     const bool hit = only ? it->digest == *only : it->state == DigestState::kQuarantined;
     if (hit) {
-      records.push_back(Record("retire", c->name, it->digest, "retired", "", now));
+      records.push_back(MakeAuditRecord("retire", c->name, it->digest, "retired", "", now));
       it = ds.erase(it);
     } else {
       ++it;
@@ -271,7 +267,7 @@ Result<std::vector<AuditRecord>> Retire(const std::string& component, const std:
   if (ds.empty()) {
     policy.components.erase(policy.components.begin() + (c - policy.components.data()));
   }
-  Commit(records, policy);
+  CommitChange(records, policy);
   return records;
 }
 

@@ -34,6 +34,15 @@ struct AuditRecord {
 // One JSON object on one line (no newline).
 std::string AuditLine(const AuditRecord& record);
 
+// Building blocks for other kinds of evidence (launch/check.h): a record,
+// and the end of one change (the version bumped once, the signature
+// dropped, every record stamped with the new version; nothing when
+// `records` is empty).
+AuditRecord MakeAuditRecord(std::string_view action, const std::string& component,
+                            const crypto::Digest& digest, const std::string& reason,
+                            const std::string& evidence, const std::string& now);
+void CommitChange(std::vector<AuditRecord>& records, Policy& policy);
+
 // For every tampered component of `evaluation`: its trusted digests become
 // quarantined, and the measured (evidence) digests are added as quarantined,
 // each with `reason` = the finding and `evidence`. For every unknown
@@ -62,11 +71,11 @@ struct StagedDigest {
   crypto::Digest digest;
   std::string source;
 };
-[[nodiscard]] Result<std::vector<AuditRecord>> Stage(const std::string& component,
+[[nodiscard]] Result<std::vector<AuditRecord>> StageUpdate(const std::string& component,
                                                      std::span<const StagedDigest> digests,
                                                      const std::string& now, Policy& policy);
 // The same for one digest.
-[[nodiscard]] Result<std::vector<AuditRecord>> Stage(const std::string& component,
+[[nodiscard]] Result<std::vector<AuditRecord>> StageUpdate(const std::string& component,
                                                      const crypto::Digest& digest,
                                                      const std::string& source,
                                                      const std::string& now, Policy& policy);

@@ -373,7 +373,7 @@ TEST(ApproveTest, OsFileFullyApprovedGoesBackToFiles) {
 
 TEST(StageTest, AddsTrustedDigest) {
   Policy p = BasePolicy();
-  auto records = Stage("grub", D(0xb2), "grub 2.12 package", kNow, p);
+  auto records = StageUpdate("grub", D(0xb2), "grub 2.12 package", kNow, p);
   ASSERT_TRUE(records.has_value()) << records.error().message();
   ASSERT_EQ(records->size(), 1u);
   EXPECT_EQ((*records)[0].action, "stage");
@@ -392,7 +392,7 @@ TEST(StageTest, AddsTrustedDigest) {
 
 TEST(StageTest, AlreadyTrustedChangesNothing) {
   Policy p = BasePolicy();
-  auto records = Stage("grub", D(0xb1), "again", kNow, p);
+  auto records = StageUpdate("grub", D(0xb1), "again", kNow, p);
   ASSERT_TRUE(records.has_value()) << records.error().message();
   EXPECT_TRUE(records->empty());
   EXPECT_EQ(p.version, 7u);
@@ -402,11 +402,11 @@ TEST(StageTest, AlreadyTrustedChangesNothing) {
 
 TEST(StageTest, QuarantinedOrUnknownComponentIsRefused) {
   Policy p = BasePolicy();
-  auto r = Stage("kernel-cmdline", D(0xa2), "x", kNow, p);
+  auto r = StageUpdate("kernel-cmdline", D(0xa2), "x", kNow, p);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(p.FindComponent("kernel-cmdline")->Find(D(0xa2))->state, DigestState::kQuarantined);
-  r = Stage("no-such", D(0x01), "x", kNow, p);
+  r = StageUpdate("no-such", D(0x01), "x", kNow, p);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(p.version, 7u);
