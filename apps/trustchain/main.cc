@@ -11,6 +11,8 @@
 #include "checkquote_cmd.h"
 #include "eventlog_cmd.h"
 #include "ima_cmd.h"
+#include "launch_cmd.h"
+#include "vm_cmd.h"
 #include "policy_cmd.h"
 #include "verify_cmd.h"
 #include "tpm_cmd.h"
@@ -35,11 +37,13 @@ int main(int argc, char** argv) {
   // options is a measurable part of a short run such as `eventlog show`.
   const std::string_view group = argc > 1 ? argv[1] : "";
   const bool all = group != "eventlog" && group != "tpm" && group != "ima" && group != "policy" &&
-                   group != "verify";
+                   group != "verify" && group != "launch" && group != "vm";
   if (all || group == "eventlog") tc::app::AddEventlogCommands(app, &exit_code);
   if (all || group == "ima") tc::app::AddImaCommands(app, &exit_code);
   if (all || group == "policy") tc::app::AddPolicyCommands(app, &exit_code);
   if (all || group == "verify") tc::app::AddVerifyCommand(app, &exit_code);
+  if (all || group == "launch") tc::app::AddLaunchCommand(app, &exit_code);
+  if (all || group == "vm") tc::app::AddVmCommands(app, &exit_code);
   if (all || group == "tpm") {
     auto* tpm = app.add_subcommand(
         "tpm",

@@ -151,7 +151,7 @@ LaunchCheck CheckLaunch(const policy::Policy& policy, std::string_view vm,
   const std::string prefix = std::string(vm) + "/";
   for (const policy::Component& c : policy.components) {
     if (!c.required || c.name.rfind(prefix, 0) != 0 || filled.count(c.name) != 0) continue;
-    if (c.stage < policy::Stage::kGuestFirmware) continue;
+    if (!policy::IsGuestLaunchStage(c.stage)) continue;
     InputVerdict v;
     v.component = c.name;
     v.stage = c.stage;

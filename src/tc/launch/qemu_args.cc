@@ -160,6 +160,12 @@ Result<QemuCommand> ParseQemuCommand(std::span<const std::string> argv) {
     const std::size_t at = i;
     const std::string& value = argv[++i];
     if (In(kIgnored, name)) {
+      if (name == "name") {
+        // -name NAME or -name guest=NAME,process=...
+        for (const auto& [key, v] : SubOptions(value)) {
+          if (key.empty() || key == "guest") cmd.name = v;
+        }
+      }
       if (name == "L") cmd.notes.push_back("-L " + value + ": firmware files are looked up there");
       if (name == "virtfs") cmd.notes.push_back("-virtfs: a host directory is shared, not measured");
       continue;

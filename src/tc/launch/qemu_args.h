@@ -44,6 +44,7 @@ struct LaunchInput {
 
 struct QemuCommand {
   std::string binary;                // argv[0]
+  std::string name;                  // -name NAME / guest=NAME; "" when absent
   std::vector<LaunchInput> inputs;   // in command-line order
   std::vector<std::string> notes;    // things the launcher should know ("-snapshot given")
 };

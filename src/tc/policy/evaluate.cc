@@ -373,6 +373,7 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
     results[i].in_policy = true;
     results[i].what = c.match.description.empty() ? c.name : c.name + " (" + c.match.description + ")";
     if (c.stage == Stage::kOsFile || !c.match.pcr) continue;  // IMA, or not a firmware-log rule
+    if (IsGuestLaunchStage(c.stage)) continue;  // judged at launch (launch/check.h), not in a boot log
     if (c.match.event_type) by_key.emplace(Key{*c.match.pcr, *c.match.event_type, c.match.description}, i);
     for (const AllowedDigest& a : c.digests) {
       auto& list = by_digest[fmt::format("{}/{}", *c.match.pcr, a.digest.TaggedHex())];
@@ -519,7 +520,7 @@ Evaluation EvaluateBoot(const Policy& policy, const BootEvidence& ev) {
   for (std::size_t i = 0; i < results.size(); ++i) {
     const Component& c = policy.components[i];
     ComponentResult& r = results[i];
-    if (c.stage == Stage::kOsFile) continue;
+    if (c.stage == Stage::kOsFile || IsGuestLaunchStage(c.stage)) continue;
     if (!seen[i]) {
       if (!c.required) continue;  // admitted ahead of use; this boot does not use it
       r.state = ComponentState::kMissing;

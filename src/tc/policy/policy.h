@@ -47,6 +47,9 @@ enum class Stage {
 };
 std::string_view StageName(Stage s);  // "firmware", "guest-kernel", ...
 std::optional<Stage> StageFromName(std::string_view name);
+// The guest-* stages: what a VMM loads into a guest, judged when it launches
+// the guest (launch/check.h), never by a boot's event log.
+inline bool IsGuestLaunchStage(Stage s) { return s >= Stage::kGuestFirmware; }
 
 enum class DigestState { kTrusted, kQuarantined };
 
