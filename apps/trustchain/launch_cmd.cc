@@ -165,8 +165,9 @@ int RunLaunchFlow(const LaunchFlags& f, const std::string& vm, const launch::Qem
         return ReportError(s.error(), "launch: --enforce (the launch is refused)");
       }
       if (!records.empty()) {
-        enforced = fmt::format("quarantined: {} digest(s) in {} (now version {}); approve with "
-                               "`trustchain policy approve --policy {} COMPONENT`\n",
+        enforced = fmt::format("quarantined: {} digest(s) in {} (now version {}); once checked, "
+                               "re-admit with `trustchain policy approve {} --component "
+                               "COMPONENT --digest ALG:HEX`\n",
                                records.size(), f.policy, p.version, f.policy);
       }
     }

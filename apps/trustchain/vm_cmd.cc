@@ -172,6 +172,7 @@ Result<launch::MeasuredInput> PrepareVtpm(const std::string& ca_dir, const std::
   {
     TC_ASSIGN_OR_RETURN(auto t, tpm::OpenTpm(host.spec));
     TC_ASSIGN_OR_RETURN(ek, vm::ReadGuestEk(*t));
+    TC_RETURN_IF_ERROR(t->Shutdown());  // orderly: see tpm.h
   }
   host.process.Kill();
   if (!ek.certificate) {
@@ -256,9 +257,10 @@ VmResult RunVm(const VmFlags& f) {
     else spec->accel = vm::Accel::kAuto;
   }
   d.Set("vm", spec->name);
-  const std::string vm_dir = f.state_dir + "/vms/" + spec->name;
-  const std::string ca_dir = f.state_dir + "/vtpm-ca";
   std::error_code ec;
+  const std::string state = fs::absolute(f.state_dir, ec).lexically_normal().string();
+  const std::string vm_dir = state + "/vms/" + spec->name;
+  const std::string ca_dir = state + "/vtpm-ca";
   fs::create_directories(vm_dir, ec);
   if (ec) return fail(Error(ErrorCode::kIo, fmt::format("cannot create {}: {}", vm_dir, ec.message())), "vm run");
   fs::permissions(vm_dir, fs::perms::owner_all, ec);
@@ -371,7 +373,9 @@ VmResult RunVm(const VmFlags& f) {
       RAND_bytes(nonce.data(), static_cast<int>(nonce.size()));
       Result<vm::GuestQuote> quote = [&]() -> Result<vm::GuestQuote> {
         TC_ASSIGN_OR_RETURN(auto t, tpm::OpenTpm(host->spec));
-        return vm::QuoteGuest(*t, nonce);
+        auto q = vm::QuoteGuest(*t, nonce);
+        TC_RETURN_IF_ERROR(t->Shutdown());  // orderly: see tpm.h
+        return q;
       }();
       host->process.Kill();
       fs::remove(vm_dir + "/tpm/tpm2-00.volatilestate", ec);

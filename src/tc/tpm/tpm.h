@@ -103,6 +103,12 @@ class Tpm {
   // TPM2_SelfTest (Part 3, 10.2): `full` tests every algorithm, else only
   // those not yet tested. kTpm when the TPM reports a failure.
   [[nodiscard]] virtual Result<void> SelfTest(bool full) = 0;
+  // TPM2_Shutdown(TPM_SU_CLEAR) (Part 3, 9.4): an orderly shutdown before a
+  // TPM process is stopped, so that the next power-on is not counted as a
+  // possible attack by the dictionary-attack logic (Part 1, 19.8.6: every
+  // non-orderly shutdown with DA protection counts as a failed try; a vTPM
+  // stopped that way a few times locks out its EK).
+  [[nodiscard]] virtual Result<void> Shutdown() = 0;
   // Reads any banks and PCRs (the TPM returns at most 8 PCRs per call; the
   // implementation loops).
   [[nodiscard]] virtual Result<pcr::PcrValues> ReadPcrs(

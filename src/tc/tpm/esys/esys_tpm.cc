@@ -73,6 +73,13 @@ Result<void> EsysTpm::SelfTest(bool full) {
   return {};
 }
 
+Result<void> EsysTpm::Shutdown() {
+  const TSS2_RC rc = internal::Tss().Esys_Shutdown(connection_->ctx.get(), ESYS_TR_NONE,
+                                                   ESYS_TR_NONE, ESYS_TR_NONE, TPM2_SU_CLEAR);
+  if (rc != TSS2_RC_SUCCESS) return Fail(TssError(rc, "Esys_Shutdown"));
+  return {};
+}
+
 Result<TpmInfo> EsysTpm::Info() {
   ESYS_CONTEXT* ctx = connection_->ctx.get();
   TpmInfo info;

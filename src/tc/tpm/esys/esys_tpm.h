@@ -45,6 +45,7 @@ class EsysTpm final : public Tpm {
   // TPM_CAP_PCRS (TPM 2.0 Part 3, 30.2).
   [[nodiscard]] Result<TpmInfo> Info() override;
   [[nodiscard]] Result<void> SelfTest(bool full) override;
+  [[nodiscard]] Result<void> Shutdown() override;
   // TPM2_PCR_Read (Part 3, 22.4), repeated until every requested PCR is
   // read. Fails with kInvalidArgument for a PCR index >= 24 and kNotFound
   // when the TPM returns nothing for a requested bank or PCR (bank not

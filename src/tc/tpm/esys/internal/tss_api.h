@@ -36,6 +36,7 @@ namespace tc::tpm::internal {
   X(Esys_PCR_Extend)        \
   X(Esys_ReadClock)         \
   X(Esys_SelfTest)          \
+  X(Esys_Shutdown)          \
   X(Esys_CreatePrimary)     \
   X(Esys_Create)            \
   X(Esys_Load)              \
