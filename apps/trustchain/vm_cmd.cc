@@ -269,6 +269,13 @@ VmResult RunVm(const VmFlags& f) {
   d.Set("state_dir", vm_dir);
 
   bool kvm = spec->accel == vm::Accel::kKvm || (spec->accel == vm::Accel::kAuto && KvmUsable());
+  // A guest KVM could not run before is not tried with KVM again (remove
+  // the file to try again).
+  const std::string kvm_note = vm_dir + "/kvm-unusable";
+  if (kvm && spec->accel == vm::Accel::kAuto && fs::exists(kvm_note, ec)) {
+    kvm = false;
+    Step(fmt::format("[boot] KVM could not run this guest before ({}): TCG emulation", kvm_note));
+  }
   for (int attempt = 0; attempt < 2; ++attempt) {
     // 1. The vTPM, and its EK as a launch input (host-to-guest binding).
     std::vector<launch::MeasuredInput> extra;
@@ -328,6 +335,9 @@ VmResult RunVm(const VmFlags& f) {
     qemu->Kill();
     if (end == BootEnd::kKvmError && spec->accel == vm::Accel::kAuto && attempt == 0) {
       swtpm->Kill();
+      std::ofstream(kvm_note) << "KVM internal error; see qemu.log of the failed boot\n";
+      fs::copy_file(vm_dir + "/qemu.log", vm_dir + "/qemu-kvm-failure.log",
+                    fs::copy_options::overwrite_existing, ec);
       Step("[boot] KVM cannot run this guest here (KVM internal error): again with TCG emulation");
       kvm = false;
       continue;
