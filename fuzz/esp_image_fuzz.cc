@@ -4,13 +4,19 @@
 // made with mkfs.vfat, mtools and sfdisk (see "Seeds" below); regressions:
 // fuzz/regressions/esp_image/.
 //
-// Seeds (each under 256 KiB; MTOOLS_SKIP_CHECK=1, mkfs.vfat --invariant):
-//   fat12-efi.img   mkfs.vfat -a -F 12 -s 1 -r 16 -f 1 -R 1 -C fat12-efi.img 12,
-//                   then /EFI/BOOT/BOOTX64.EFI (fuzz/seeds/pe/pe32plus-unsigned.efi)
-//                   and /EFI/debian/systemd-bootx64.efi (a long name, 4 bytes "MZ\0\0")
-//   gpt-fat12.img   the same file system in the only partition of a GPT disk
-//                   (sfdisk: start=34, size=24, type=C12A7328-...)
-//   mbr-fat12.img   the same in an MBR disk (sfdisk: label: dos, type=ef)
+// Seeds (each under 256 KiB), made with MTOOLS_SKIP_CHECK=1:
+//   fat12-efi.img  mkfs.vfat --invariant -a -F 12 -s 1 -r 16 -f 1 -R 1 -C fat12-efi.img 34
+//                  (34 KiB is the smallest mkfs.vfat makes); mmd ::/EFI ::/EFI/BOOT
+//                  ::/EFI/debian; mcopy fuzz/seeds/pe/pe32plus-unsigned.efi to
+//                  ::/EFI/BOOT/BOOTX64.EFI and the 4 bytes "MZ\0\0" to
+//                  ::/EFI/debian/systemd-bootx64.efi (a long name, not a PE image)
+//   gpt-fat12.img  that file system in a GPT disk of 136 sectors: sfdisk
+//                  "label: gpt", "start=34, size=68, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B",
+//                  then dd seek=34
+//   mbr-fat12.img  the same in an MBR disk of 131 sectors: "label: dos",
+//                  "start=63, size=68, type=ef", then dd seek=63
+// FAT16 and FAT32 need at least 4085 and 65525 clusters, more than fits in
+// a seed; the unit tests cover them with images made by mkfs.vfat.
 
 #include <cstddef>
 #include <cstdint>

@@ -6,7 +6,7 @@
 #
 # Environment: TC_SHARED_DIR (default ../shared) for the real-data tests,
 # TC_EFI_BINARIES (default /var/cache/trustchain/efi) for the EFI binaries
-# the Authenticode test hashes, TC_FUZZ_SECONDS (default 60) per fuzz target.
+# the Authenticode test hashes, TC_FUZZ_SECONDS (default 40) per fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -35,7 +35,7 @@ step "sanitizer tests"
 (cd build/sanitize && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$(nproc)")
 
 step "fuzzing"
-seconds=${TC_FUZZ_SECONDS:-60}  # per target
+seconds=${TC_FUZZ_SECONDS:-40}  # per target (15 targets: 10 minutes)
 for fuzzer in build/sanitize/fuzz/*_fuzz; do
   name=$(basename "$fuzzer" _fuzz)
   regress="fuzz/regressions/$name"

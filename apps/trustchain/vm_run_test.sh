@@ -152,6 +152,20 @@ hasnt out 'QEMU emulator version' "--dry-run starts nothing"
 expect_rc 1 "launch --enforce with a changed -append" "$tc" launch --policy "$L" --tpm "$host" --launch-log "$tmp/launch.log" -- "${qemu_args[@]}" -append "a=2" -version
 hasnt out 'QEMU emulator version' "QEMU did not run"
 has out 'tampered +t2/cmdline .*a=1 -> a=2' "the report names t2/cmdline"
+# An ESP image: the EFI binary inside is judged by its Authenticode digest,
+# the one the direct launch recorded for the same kernel.
+if command -v mkfs.vfat >/dev/null && command -v mcopy >/dev/null; then
+  mkfs.vfat -C -F 16 -n ESP "$tmp/esp.img" 20480 >/dev/null
+  MTOOLS_SKIP_CHECK=1 mmd -i "$tmp/esp.img" ::/EFI ::/EFI/BOOT
+  MTOOLS_SKIP_CHECK=1 mcopy -i "$tmp/esp.img" "$tmp/guest/vmlinuz" ::/EFI/BOOT/BOOTX64.EFI
+  expect_rc 0 "launch --dry-run --learn of an ESP image" "$tc" launch --dry-run --learn --policy "$tmp/esp-policy.json" --format json -- qemu-system-x86_64 -name t4 -drive "file=$tmp/esp.img,format=raw,if=virtio" -version
+  esp_auth=$(json "[i['measured'] for i in d['inputs'] if i['component']=='t4/disk0:/EFI/BOOT/BOOTX64.EFI'][0]" "$tmp/out")
+  kernel_auth=$(grep -o 'slot=kernel kind=kernel [^ ]* [^ ]* authenticode=[0-9a-f]*' "$tmp/launch.log" | head -1 | sed 's/.*authenticode=/sha256:/')
+  check "the EFI binary in the ESP is judged by its Authenticode digest ($esp_auth)" \
+    "$([ -n "$kernel_auth" ] && [ "$esp_auth" = "$kernel_auth" ] && echo 0 || echo 1)"
+else
+  echo "skip: ESP image checks (mkfs.vfat, mcopy missing: packages dosfstools, mtools)"
+fi
 expect_rc 2 "an unknown QEMU option is refused" "$tc" launch --dry-run -- qemu-system-x86_64 -name t2 -frobnicate x
 has err "unknown QEMU option '-frobnicate'" "the error names the option"
 expect_rc 0 "vm log after launch" "$tc" vm log --launch-log "$tmp/launch.log" --tpm "$host"

@@ -19,7 +19,6 @@ using Bytes = std::span<const std::uint8_t>;
 // Record"; 5.2.3 Table 5-4 "Protective MBR".
 constexpr std::size_t kMbrSize = 512;
 constexpr std::size_t kMbrRecordsOffset = 446;
-constexpr std::size_t kMbrRecordSize = 16;
 constexpr std::uint16_t kMbrSignature = 0xAA55;
 constexpr std::uint8_t kOsTypeEfiSystem = 0xEF;
 constexpr std::uint8_t kOsTypeGptProtective = 0xEE;

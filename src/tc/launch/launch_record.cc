@@ -1,9 +1,12 @@
 #include "tc/launch/launch_record.h"
 
+#include <filesystem>
 #include <map>
 
 #include <fmt/format.h>
 
+#include "tc/io/file.h"
+#include "tc/launch/esp_image.h"
 #include "tc/measure/file_measure.h"
 
 namespace tc::launch {
@@ -20,6 +23,36 @@ std::string Escape(std::string_view s) {
     }
   }
   return out;
+}
+
+// The EFI binaries of a disk image's EFI system partition, each an input of
+// its own judged by Authenticode (check.h). A disk without an ESP is only a
+// disk; one whose ESP does not parse is noted (its whole-image digest still
+// covers every byte).
+Result<void> AddEspBinaries(const LaunchInput& disk, const std::string& slot,
+                            std::vector<MeasuredInput>& out) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(disk.value, ec)) return {};  // block devices: hashed only
+  auto image = io::MappedFile::Open(disk.value, kMaxDiskImage);
+  if (!image) return Fail(std::move(image).error().Wrap(disk.value));
+  auto listing = ListEfiBinaries(image->bytes());
+  if (!listing) {
+    if (listing.error().code() != ErrorCode::kNotFound) {
+      out.back().note = "its EFI system partition does not parse: " + listing.error().message();
+    }
+    return {};
+  }
+  for (const EspFile& f : listing->files) {
+    MeasuredInput m;
+    m.input = LaunchInput{InputKind::kEfiBinary, disk.value + ":" + f.path, disk.arg, true};
+    m.slot = slot + ":" + f.path;
+    m.size = f.size;
+    m.sha256 = f.sha256;
+    m.authenticode = f.authenticode;
+    m.note = f.note;
+    out.push_back(std::move(m));
+  }
+  return {};
 }
 
 }  // namespace
@@ -49,7 +82,10 @@ Result<std::vector<MeasuredInput>> MeasureInputs(const QemuCommand& command) {
       m.sha256 = f->sha256;
       m.authenticode = f->authenticode;
     }
+    const bool disk = in.kind == InputKind::kDisk;
+    const std::string disk_slot = m.slot;
     out.push_back(std::move(m));
+    if (disk) TC_RETURN_IF_ERROR(AddEspBinaries(in, disk_slot, out));
   }
   return out;
 }

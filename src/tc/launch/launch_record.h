@@ -35,9 +35,16 @@ struct MeasuredInput {
   std::uint64_t size = 0;
   crypto::Digest sha256;
   std::optional<crypto::Digest> authenticode;
+  std::string note;  // for people: why an image has no Authenticode digest, an ESP that does not parse
 };
 
+// Disk images are mapped, not read: the largest accepted.
+inline constexpr std::uint64_t kMaxDiskImage = std::uint64_t{1} << 40;
+
 // Measures every input (files through measure::MeasureFile) and names its
+// slot. A disk image holding an EFI system partition (esp_image.h) is
+// followed by one kEfiBinary input per EFI binary in it, slot
+// "<disk slot>:<path>" ("disk0:/EFI/BOOT/BOOTX64.EFI"). Each input gets its
 // slot: the kind's name ("firmware-code", "kernel", "cmdline"), numbered for
 // disks ("disk0", "disk1", in command-line order) and from the second input
 // of any other kind on ("kernel1"). Errors name the file and the QEMU
