@@ -52,7 +52,8 @@ bench() {  # bench LABEL FILES...  (the guest's files)
   echo
   echo "== $label: ${#files[@]} files, $((bytes / 1048576)) MiB (warm page cache)"
   rm -f "$tmp/p.json"*
-  "$tc" launch --dry-run --learn --policy "$tmp/p.json" -- "${qemu[@]}" >/dev/null 2>&1
+  "$tc" vm libvirt-hook --learn --policy "$tmp/p.json" --tpm "embedded:$tmp/etpm" \
+    --launch-log "$tmp/learn.log" -- b prepare begin - <"$tmp/b.xml" >/dev/null 2>&1
   cat "${files[@]}" >/dev/null
   hyperfine -N --warmup 3 --min-runs 15 --export-json "$tmp/h.json" \
     -n "sha256sum" "sha256sum ${files[*]}" \

@@ -40,6 +40,9 @@ std::string HumanBytes(std::uint64_t n) {
   return fmt::format("{} B", n);
 }
 
+
+}  // namespace
+
 Result<std::optional<crypto::VerifyKey>> LoadPolicyKey(const LaunchFlags& f) {
   if (f.policy_key.empty()) return std::optional<crypto::VerifyKey>();
   TC_ASSIGN_OR_RETURN(Bytes bytes, io::ReadFile(f.policy_key, kMaxSmallFile));
@@ -48,10 +51,8 @@ Result<std::optional<crypto::VerifyKey>> LoadPolicyKey(const LaunchFlags& f) {
   return std::optional<crypto::VerifyKey>(std::move(*key));
 }
 
-// Signs (with --sign-key), writes the audit records, then the policy, then
-// its anchor: a change is never made without its record.
-Result<void> SaveChange(const LaunchFlags& f, policy::Policy& p,
-                        const std::vector<policy::AuditRecord>& records) {
+Result<void> SavePolicyChange(const LaunchFlags& f, policy::Policy& p,
+                              const std::vector<policy::AuditRecord>& records) {
   if (records.empty()) return {};
   if (!f.sign_key.empty()) {
     TC_ASSIGN_OR_RETURN(Bytes pem, io::ReadFile(f.sign_key, kMaxSmallFile));
@@ -64,6 +65,8 @@ Result<void> SaveChange(const LaunchFlags& f, policy::Policy& p,
   TC_RETURN_IF_ERROR(policy::SavePolicyFile(f.policy, p));
   return WriteAnchor(f.anchor, p);
 }
+
+namespace {
 
 std::string HostTpmSpec(const LaunchFlags& f) {
   return f.anchor.tpm.empty() ? tpm::DefaultTpmSpec() : f.anchor.tpm;
@@ -150,18 +153,25 @@ int RunLaunchFlow(const LaunchFlags& f, const std::string& vm, const launch::Qem
     if (f.learn) {
       const auto records = launch::LearnLaunch(vm, out.inputs, f.pcr,
                                                fmt::format("launch of {} at {}", vm, now), now, p);
-      if (auto s = SaveChange(f, p, records); !s) return ReportError(s.error(), "launch: --learn");
-      Progress(f, fmt::format("[learn] {}: {} digest(s) admitted into {} (version {})", vm,
-                              records.size(), f.policy, p.version));
+      if (!f.dry_run) {
+        if (auto s = SavePolicyChange(f, p, records); !s) {
+          return ReportError(s.error(), "launch: --learn");
+        }
+      }
+      Progress(f, fmt::format("[learn] {}: {} digest(s) admitted into {} (version {}){}", vm,
+                              records.size(), f.policy, p.version,
+                              f.dry_run ? " -- not saved: --dry-run" : ""));
     }
     out.check = launch::CheckLaunch(p, vm, out.inputs);
     const bool findings = out.check.verdict != policy::Verdict::kTrusted;
-    refuse = findings && !f.audit_mode && !f.learn;
+    // Under --learn, what learning cannot admit (a quarantined digest, an
+    // EFI image that no longer parses, a missing component) still refuses.
+    refuse = findings && !f.audit_mode;
     std::string enforced;
     if (refuse && !f.dry_run) {
       const std::string evidence = fmt::format("launch of {} at {} (refused)", vm, now);
       const auto records = launch::QuarantineLaunch(out.check, out.inputs, f.pcr, evidence, now, p);
-      if (auto s = SaveChange(f, p, records); !s) {
+      if (auto s = SavePolicyChange(f, p, records); !s) {
         return ReportError(s.error(), "launch: --enforce (the launch is refused)");
       }
       if (!records.empty()) {

@@ -12,6 +12,7 @@
 
 #include "common.h"
 #include "policy_anchor.h"
+#include "tc/crypto/signature.h"
 #include "tc/launch/check.h"
 #include "tc/launch/launch_record.h"
 #include "tc/launch/qemu_args.h"
@@ -53,6 +54,15 @@ struct LaunchOutcome {
 // Returns the exit code: 0 may start, 1 refused, 2 error.
 int RunLaunchFlow(const LaunchFlags& f, const std::string& vm, const launch::QemuCommand& command,
                   std::vector<launch::MeasuredInput> extra, LaunchOutcome* outcome);
+
+// The key of --policy-key, if given.
+[[nodiscard]] Result<std::optional<crypto::VerifyKey>> LoadPolicyKey(const LaunchFlags& f);
+
+// A change of --policy: signed with --sign-key, the audit records written
+// first (--audit-log), then the policy atomically, then its --policy-nv
+// anchor. Nothing when `records` is empty.
+[[nodiscard]] Result<void> SavePolicyChange(const LaunchFlags& f, policy::Policy& p,
+                                            const std::vector<policy::AuditRecord>& records);
 
 void AddLaunchCommand(CLI::App& app, int* exit_code);
 

@@ -29,6 +29,7 @@
 #include "tc/json/document.h"
 #include "tc/launch/host_log.h"
 #include "tc/launch/libvirt_domain.h"
+#include "tc/policy/enforce.h"
 #include "tc/policy/learn.h"
 #include "tc/policy/store.h"
 #include "tc/tpm/esys/open.h"
@@ -67,21 +68,26 @@ Result<void> Write(const std::string& path, std::span<const std::uint8_t> bytes)
   return io::WriteFile(path, bytes, 0600);
 }
 
-// The next free evidence directory VMDIR/evidence/N, and "latest" -> N.
+// The next free evidence directory VMDIR/evidence/N.
 Result<std::string> NewEvidenceDir(const std::string& vm_dir) {
   const std::string base = vm_dir + "/evidence";
   std::error_code ec;
   fs::create_directories(base, ec);
   for (int n = 1; n < 1000000; ++n) {
     const std::string dir = fmt::format("{}/{}", base, n);
-    if (fs::create_directory(dir, ec)) {
-      fs::remove(base + "/latest", ec);
-      fs::create_directory_symlink(std::to_string(n), base + "/latest", ec);
-      return dir;
-    }
+    if (fs::create_directory(dir, ec)) return dir;
     if (ec) break;
   }
   return Fail(ErrorCode::kIo, fmt::format("cannot create an evidence directory in {}", base));
+}
+
+// VMDIR/evidence/latest -> N, once N is complete.
+void MarkLatest(const std::string& evidence) {
+  const fs::path dir(evidence);
+  std::error_code ec;
+  const fs::path link = dir.parent_path() / "latest";
+  fs::remove(link, ec);
+  fs::create_directory_symlink(dir.filename(), link, ec);
 }
 
 // The QEMU command line of a spec. The variable store is a fresh copy of
@@ -127,27 +133,51 @@ std::vector<std::string> QemuArgv(const VmFlags& f, const vm::Spec& s, const std
 
 bool KvmUsable() { return ::access("/dev/kvm", R_OK | W_OK) == 0; }
 
-std::string Tail(const std::string& path, std::size_t max) {
-  auto text = io::ReadTextFile(path, 64 << 20);
-  if (!text) return "";
-  std::string t = text->size() > max ? text->substr(text->size() - max) : *text;
-  return t;
+// Bytes [from, from + max) of a file that may be growing ("" when absent).
+std::string ReadFrom(const std::string& path, std::uint64_t from, std::size_t max) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  in.seekg(static_cast<std::streamoff>(from));
+  std::string out(max, '\0');
+  in.read(out.data(), static_cast<std::streamsize>(max));
+  out.resize(static_cast<std::size_t>(in.gcount()));
+  return out;
 }
 
-enum class BootEnd { kDone, kExited, kKvmError, kTimeout, kInterrupted };
+std::uint64_t FileSize(const std::string& path) {
+  std::error_code ec;
+  const auto n = fs::file_size(path, ec);
+  return ec ? 0 : n;
+}
 
-// Waits for the guest's "@@DONE" on its data port.
+// What the guest's serial files may grow to (the guest is untrusted).
+constexpr std::uint64_t kMaxConsoleLog = 64u << 20;
+
+enum class BootEnd { kDone, kExited, kKvmError, kTimeout, kInterrupted, kFlood };
+
+// Waits for the guest's "@@DONE" on its data port, reading only what is new.
 BootEnd WaitForGuest(vm::Child& qemu, const std::string& data_log, const std::string& qemu_log,
-                     std::uint32_t timeout_s, Clock::time_point t0) {
+                     const std::string& console_log, std::uint32_t timeout_s,
+                     Clock::time_point t0) {
   auto last_note = Clock::now();
+  std::uint64_t seen = 0;  // bytes of data_log already searched
   while (true) {
     if (vm::Interrupted() != 0) return BootEnd::kInterrupted;
-    auto data = io::ReadTextFile(data_log, vm::kMaxGuestDump);
-    if (data && data->find("@@DONE") != std::string::npos) return BootEnd::kDone;
-    if (Tail(qemu_log, 4096).find("KVM internal error") != std::string::npos) {
+    const std::uint64_t size = FileSize(data_log);
+    if (size > vm::kMaxGuestDump || FileSize(console_log) > kMaxConsoleLog) return BootEnd::kFlood;
+    if (size > seen) {
+      const std::uint64_t from = seen >= 8 ? seen - 8 : 0;  // "@@DONE" across two reads
+      const std::string fresh = ReadFrom(data_log, from, static_cast<std::size_t>(size - from));
+      if (fresh.find("@@DONE") != std::string::npos) return BootEnd::kDone;
+      seen = size;
+    }
+    const std::uint64_t qsize = FileSize(qemu_log);
+    if (ReadFrom(qemu_log, qsize > 4096 ? qsize - 4096 : 0, 4096).find("KVM internal error") !=
+        std::string::npos) {
       return BootEnd::kKvmError;
     }
     if (!qemu.Running()) return BootEnd::kExited;
+    if (FileSize(qemu_log) > kMaxConsoleLog) return BootEnd::kFlood;
     if (Since(t0) > timeout_s) return BootEnd::kTimeout;
     if (std::chrono::duration<double>(Clock::now() - last_note).count() >= 10) {
       Step(fmt::format("[boot] waiting for the guest's evidence ({:.0f} s)", Since(t0)));
@@ -162,10 +192,15 @@ struct VmResult {
   doc::Value doc = doc::Value::MakeObject();
 };
 
-// Manufactures (first run) and reads the vTPM's EK; checks its certificate
-// against the vTPM CA. Returns the launch input that binds it.
-Result<launch::MeasuredInput> PrepareVtpm(const std::string& ca_dir, const std::string& tpm_dir,
-                                          const std::string& log, doc::Value& d) {
+struct VtpmIdentity {
+  launch::MeasuredInput input;  // the launch input that binds it
+  Bytes ek_public;              // TPM2B_PUBLIC of its EK
+};
+
+// Manufactures (first run) and reads the vTPM's EK; checks that its
+// certificate chains to the vTPM CA and certifies this EK.
+Result<VtpmIdentity> PrepareVtpm(const std::string& ca_dir, const std::string& tpm_dir,
+                                 const std::string& log, doc::Value& d) {
   TC_ASSIGN_OR_RETURN(bool made, vm::EnsureVtpm(ca_dir, tpm_dir, log));
   TC_ASSIGN_OR_RETURN(vm::HostVtpm host, vm::StartVtpmForHost(tpm_dir, log, false));
   tpm::EndorsementKey ek;
@@ -187,6 +222,9 @@ Result<launch::MeasuredInput> PrepareVtpm(const std::string& ca_dir, const std::
     return Fail(std::move(chain).error().Wrap(
         fmt::format("the EK certificate of the vTPM in {} against the vTPM CA {}", tpm_dir, ca_dir)));
   }
+  if (auto same = vm::CheckEkCertificate(ek.public_2b, *ek.certificate); !same) {
+    return Fail(std::move(same).error().Wrap(fmt::format("the vTPM in {}", tpm_dir)));
+  }
   launch::MeasuredInput m;
   m.input.kind = launch::InputKind::kVtpmEk;
   m.input.value = tpm_dir;
@@ -202,7 +240,7 @@ Result<launch::MeasuredInput> PrepareVtpm(const std::string& ca_dir, const std::
   v.Set("ek_sha256", m.sha256.Hex());
   v.Set("ek_certificate", "verified against the vTPM CA root");
   d.Set("vtpm", std::move(v));
-  return m;
+  return VtpmIdentity{std::move(m), std::move(ek.public_2b)};
 }
 
 // Verifies the evidence with `trustchain verify` (this binary), so that the
@@ -212,7 +250,7 @@ struct VerifyRun {
   std::string output;
 };
 VerifyRun RunVerify(const std::string& policy, const std::string& evidence, bool enforce,
-                    const LaunchFlags& lf, bool json) {
+                    const LaunchFlags& lf, bool json, const std::string& out_name) {
   std::vector<std::string> argv = {"/proc/self/exe", "verify", "--policy", policy, "--eventlog",
                                    evidence + "/eventlog.bin"};
   std::error_code ec;
@@ -221,9 +259,15 @@ VerifyRun RunVerify(const std::string& policy, const std::string& evidence, bool
   argv.insert(argv.end(), {"--quote", evidence + "/quote.msg", "--ak", evidence + "/ak.pub",
                            "--nonce", nonce ? *nonce : ""});
   if (!lf.policy_key.empty()) argv.insert(argv.end(), {"--policy-key", lf.policy_key});
-  if (enforce) argv.push_back("--enforce");
+  if (!lf.anchor.nv_index.empty()) argv.insert(argv.end(), {"--policy-nv", lf.anchor.nv_index});
+  if (!lf.anchor.tpm.empty()) argv.insert(argv.end(), {"--tpm", lf.anchor.tpm});
+  if (enforce) {
+    argv.push_back("--enforce");
+    if (!lf.sign_key.empty()) argv.insert(argv.end(), {"--sign-key", lf.sign_key});
+    if (!lf.audit.empty()) argv.insert(argv.end(), {"--audit", lf.audit});
+  }
   if (json) argv.insert(argv.end(), {"--format", "json"});
-  const std::string out = evidence + (json ? "/verify.json" : "/verify.txt");
+  const std::string out = evidence + "/" + out_name + (json ? ".json" : ".txt");
   VerifyRun r;
   std::error_code rm;
   fs::remove(out, rm);
@@ -257,6 +301,18 @@ VmResult RunVm(const VmFlags& f) {
     else spec->accel = vm::Accel::kAuto;
   }
   d.Set("vm", spec->name);
+  if (!lf.policy.empty() && !spec->vtpm) {
+    return fail(Error(ErrorCode::kInvalidArgument,
+                      "verifying a guest against a policy needs its vTPM (vtpm = on in the spec)"),
+                "vm run");
+  }
+  auto interrupted = [&]() -> std::optional<VmResult> {
+    if (vm::Interrupted() == 0) return std::nullopt;
+    return fail(Error(ErrorCode::kIo, fmt::format("interrupted (signal {}); everything started "
+                                                  "was stopped",
+                                                  vm::Interrupted())),
+                "vm run");
+  };
   std::error_code ec;
   const std::string state = fs::absolute(f.state_dir, ec).lexically_normal().string();
   const std::string vm_dir = state + "/vms/" + spec->name;
@@ -279,11 +335,14 @@ VmResult RunVm(const VmFlags& f) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     // 1. The vTPM, and its EK as a launch input (host-to-guest binding).
     std::vector<launch::MeasuredInput> extra;
+    Bytes ek_public;
     if (spec->vtpm) {
       auto ek = PrepareVtpm(ca_dir, vm_dir + "/tpm", tools_log, d);
       if (!ek) return fail(ek.error(), "vm run: vTPM");
-      extra.push_back(std::move(*ek));
+      extra.push_back(std::move(ek->input));
+      ek_public = std::move(ek->ek_public);
     }
+    if (auto i = interrupted()) return std::move(*i);
     // 2. A fresh variable store, then measure, judge, record.
     fs::copy_file(spec->firmware_vars, vm_dir + "/ovmf-vars.fd",
                   fs::copy_options::overwrite_existing, ec);
@@ -307,6 +366,7 @@ VmResult RunVm(const VmFlags& f) {
       return res;
     }
     d.Set("decision", "launched");
+    if (auto i = interrupted()) return std::move(*i);
     if (!outcome.log_note.empty()) d.Set("launch_log", outcome.log_note);
     std::ofstream(vm_dir + "/qemu.cmd") << [&] {
       std::string s;
@@ -328,13 +388,13 @@ VmResult RunVm(const VmFlags& f) {
     Step(fmt::format("[boot] {}: QEMU started ({}), waiting for the guest", spec->name,
                      kvm ? "KVM" : "TCG emulation"));
     const BootEnd end = WaitForGuest(*qemu, vm_dir + "/data.log", vm_dir + "/qemu.log",
-                                     spec->boot_timeout, t0);
+                                     vm_dir + "/console.log", spec->boot_timeout, t0);
     const double boot_s = Since(t0);
     // The guest is done (or failed): QEMU goes first, killed, so that it does
     // not end the vTPM; then the vTPM keeps its PCRs on disk.
     qemu->Kill();
     if (end == BootEnd::kKvmError && spec->accel == vm::Accel::kAuto && attempt == 0) {
-      swtpm->Kill();
+      if (swtpm) swtpm->Kill();
       std::ofstream(kvm_note) << "KVM internal error; see qemu.log of the failed boot\n";
       fs::copy_file(vm_dir + "/qemu.log", vm_dir + "/qemu-kvm-failure.log",
                     fs::copy_options::overwrite_existing, ec);
@@ -347,7 +407,10 @@ VmResult RunVm(const VmFlags& f) {
           end == BootEnd::kExited     ? "QEMU exited before the guest sent its evidence"
           : end == BootEnd::kKvmError ? "KVM internal error (try accel = tcg)"
           : end == BootEnd::kTimeout  ? fmt::format("no evidence within {} s", spec->boot_timeout)
-                                      : "interrupted";
+          : end == BootEnd::kFlood    ? "it wrote more to its serial ports than allowed"
+                                      : fmt::format("interrupted (signal {}); everything started "
+                                                    "was stopped",
+                                                    vm::Interrupted());
       return fail(Error(ErrorCode::kIo, fmt::format("{}: the guest did not boot: {}; see {}/qemu.log "
                                                     "and {}/console.log",
                                                     spec->name, why, vm_dir, vm_dir)),
@@ -380,10 +443,12 @@ VmResult RunVm(const VmFlags& f) {
       auto host = vm::StartVtpmForHost(vm_dir + "/tpm", tools_log, true);
       if (!host) return fail(host.error(), "vm run: vTPM");
       Bytes nonce(20);
-      RAND_bytes(nonce.data(), static_cast<int>(nonce.size()));
+      if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
+        return fail(Error(ErrorCode::kInternal, "no random nonce (RAND_bytes failed)"), "vm run");
+      }
       Result<vm::GuestQuote> quote = [&]() -> Result<vm::GuestQuote> {
         TC_ASSIGN_OR_RETURN(auto t, tpm::OpenTpm(host->spec));
-        auto q = vm::QuoteGuest(*t, nonce);
+        auto q = vm::QuoteGuest(*t, ek_public, nonce);
         TC_RETURN_IF_ERROR(t->Shutdown());  // orderly: see tpm.h
         return q;
       }();
@@ -397,8 +462,14 @@ VmResult RunVm(const VmFlags& f) {
                {"/ek.pub", &quote->ek_public}}) {
         if (auto w = Write(*evidence + name, *bytes); !w) return fail(w.error(), "vm run");
       }
-      if (quote->ek_certificate) (void)Write(*evidence + "/ek.crt", *quote->ek_certificate);
-      (void)Write(*evidence + "/nonce.hex", AsBytes(Hex(nonce)));
+      if (quote->ek_certificate) {
+        if (auto w = Write(*evidence + "/ek.crt", *quote->ek_certificate); !w) {
+          return fail(w.error(), "vm run");
+        }
+      }
+      if (auto w = Write(*evidence + "/nonce.hex", AsBytes(Hex(nonce))); !w) {
+        return fail(w.error(), "vm run");
+      }
       Step(fmt::format("[attest] {}: AK bound to the vTPM's EK (credential activated); quote of "
                        "PCRs 0-10,12,14 with nonce {}; evidence in {}",
                        spec->name, Hex(nonce).substr(0, 16), *evidence));
@@ -407,23 +478,29 @@ VmResult RunVm(const VmFlags& f) {
                        spec->name));
     }
 
+    MarkLatest(*evidence);
+
     // 5. Learn from this boot, and/or verify it.
     if (lf.policy.empty()) {
       res.exit_code = kExitOk;
       return res;
     }
-    if (!spec->vtpm) {
-      return fail(Error(ErrorCode::kInvalidArgument,
-                        "verifying a guest needs its vTPM (vtpm = on)"),
-                  "vm run");
-    }
+    if (auto i = interrupted()) return std::move(*i);
+    const bool json = lf.format == Format::kJson;
     if (lf.learn) {
+      // Learned only when the learned policy then verifies the same
+      // evidence through the quote: a guest's claims are not admitted
+      // unless its vTPM proves them.
+      auto key = LoadPolicyKey(lf);
+      if (!key) return fail(key.error(), "vm run: --policy-key");
       auto lock = io::FileLock::Acquire(lf.policy);
       if (!lock) return fail(lock.error(), "vm run: --learn");
-      auto p = policy::LoadPolicyFile(lf.policy, nullptr);
+      auto p = policy::LoadPolicyFile(lf.policy, *key ? &**key : nullptr);
       if (!p) return fail(p.error(), "vm run: --learn");
       auto bytes = io::ReadFile(*evidence + "/eventlog.bin", eventlog::kMaxLogSize);
       if (!bytes) return fail(bytes.error(), "vm run: --learn");
+      auto log_digest = crypto::Hash(crypto::HashAlg::kSha256, *bytes);
+      if (!log_digest) return fail(log_digest.error(), "vm run: --learn");
       auto log = eventlog::EventLog::Parse(std::move(*bytes));
       if (!log) return fail(log.error(), "vm run: --learn: the guest's event log");
       policy::LearnNotes notes;
@@ -438,15 +515,35 @@ VmResult RunVm(const VmFlags& f) {
           return fail(l.error(), "vm run: --learn: the guest's IMA list");
         }
       }
-      ++p->version;
-      p->signature.reset();
-      if (auto s = policy::SavePolicyFile(lf.policy, *p); !s) return fail(s.error(), "vm run: --learn");
+      const std::string candidate = *evidence + "/learned-policy.json";
+      if (auto s = policy::SavePolicyFile(candidate, *p); !s) return fail(s.error(), "vm run: --learn");
+      LaunchFlags plain;  // the candidate is neither signed nor anchored
+      const VerifyRun check = RunVerify(candidate, *evidence, false, plain, false, "learn-check");
+      if (check.exit_code != kExitOk) {
+        std::fputs(check.output.c_str(), stdout);
+        const Error e(ErrorCode::kVerificationFailed,
+                      "the guest's boot does not verify through its vTPM's quote even against "
+                      "what it claims (see above): nothing was learned from it");
+        (void)ReportError(e, "vm run: --learn");
+        d.Set("error", e.message());
+        d.Set("verdict", "untrusted");
+        res.exit_code = kExitFailed;
+        return res;
+      }
+      std::vector<policy::AuditRecord> records = {policy::MakeAuditRecord(
+          "learn", spec->name + " (guest boot)", *log_digest,
+          fmt::format("{} boot component(s) and {} runtime file digest(s) learned from a boot "
+                      "verified through its vTPM's quote",
+                      notes.components_added, notes.files_added),
+          *evidence, now)};
+      policy::CommitChange(records, *p);
+      if (auto s = SavePolicyChange(lf, *p, records); !s) return fail(s.error(), "vm run: --learn");
       Step(fmt::format("[learn] {}: {} boot component(s) and {} runtime file digest(s) of the "
-                       "guest admitted into {}",
+                       "guest admitted into {} (the boot verified through the quote first)",
                        spec->name, notes.components_added, notes.files_added, lf.policy));
     }
-    const bool json = lf.format == Format::kJson;
-    const VerifyRun v = RunVerify(lf.policy, *evidence, !lf.learn && !lf.audit_mode, lf, json);
+    const VerifyRun v =
+        RunVerify(lf.policy, *evidence, !lf.learn && !lf.audit_mode, lf, json, "verify");
     if (json) {
       auto parsed = json::ParseDocument(AsBytes(v.output));
       if (parsed) d.Set("verification", std::move(*parsed));

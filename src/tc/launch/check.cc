@@ -58,6 +58,14 @@ class Excludes {
   ima::Allowlist allow_;
 };
 
+// Only what the guest itself writes may be excluded: a data disk, the
+// variable store. Code (firmware, kernel, initrd, EFI binaries) and the
+// command line are always judged, whatever the policy's `excludes` (which
+// also hold the guest's IMA exclusions) say.
+bool Excludable(InputKind kind) {
+  return kind == InputKind::kDisk || kind == InputKind::kFirmwareVars;
+}
+
 }  // namespace
 
 policy::Stage StageOf(InputKind kind) {
@@ -106,7 +114,7 @@ LaunchCheck CheckLaunch(const policy::Policy& policy, std::string_view vm,
       out.items.push_back(std::move(v));
       continue;
     }
-    if (m.input.kind != InputKind::kCmdline && excludes.Match(m.input.value)) {
+    if (Excludable(m.input.kind) && excludes.Match(m.input.value)) {
       v.judged = false;
       v.reason = "recorded, not judged: the path matches the policy's excludes";
       out.items.push_back(std::move(v));
@@ -189,6 +197,7 @@ std::vector<policy::AuditRecord> QuarantineLaunch(const LaunchCheck& check,
     const MeasuredInput& m = *it->second;
     const crypto::Digest* d = JudgedDigest(m);
     policy::Component* c = policy.FindComponent(v.component);
+    if (c == nullptr && d == nullptr) continue;  // nothing to hold
     if (c == nullptr) {
       policy::Component fresh;
       fresh.name = v.component;
@@ -228,8 +237,10 @@ std::vector<policy::AuditRecord> LearnLaunch(std::string_view vm,
                                              std::uint32_t pcr, const std::string& source,
                                              const std::string& now, policy::Policy& policy) {
   std::vector<policy::AuditRecord> records;
+  const Excludes excludes(policy);
   for (const MeasuredInput& m : inputs) {
     if (m.input.kind == InputKind::kVtpmEk) continue;
+    if (Excludable(m.input.kind) && excludes.Match(m.input.value)) continue;
     const crypto::Digest* d = JudgedDigest(m);
     if (d == nullptr) continue;
     const std::string name = ComponentName(vm, m.slot);

@@ -23,9 +23,10 @@
 // quarantined digest -> quarantined, another digest -> tampered, no such
 // component -> unknown. A required component of the VM that no input
 // fills -> missing. The vTPM's EK record is not judged (it binds the guest
-// to the host log; docs/launch.md). Inputs whose path matches the policy's
-// `excludes` (a writable NVRAM or data disk that the guest changes) are
-// recorded in the launch log but not judged.
+// to the host log; docs/launch.md). A disk or variable store whose path
+// matches the policy's `excludes` (a writable NVRAM or data disk that the
+// guest changes) is recorded in the launch log but not judged; code and the
+// command line are always judged.
 
 #include <cstdint>
 #include <span>

@@ -135,6 +135,10 @@ TEST(LaunchCheckTest, ExcludedPathsAndTheVtpmAreRecordedNotJudged) {
   EXPECT_EQ(c.verdict, policy::Verdict::kTrusted) << LaunchCheckText(c);
   EXPECT_FALSE(Item(c, "web1/firmware-vars").judged);
   EXPECT_FALSE(Item(c, "web1/vtpm-ek").judged);
+  // Code is judged whatever the excludes say.
+  p.excludes.push_back("/vm/.*");
+  inputs[1] = Input(InputKind::kKernel, "kernel", "/vm/vmlinuz", "another kernel");
+  EXPECT_EQ(Item(CheckLaunch(p, "web1", inputs), "web1/kernel").state, ComponentState::kTampered);
 }
 
 TEST(LaunchCheckTest, EfiBinariesAreJudgedByAuthenticode) {

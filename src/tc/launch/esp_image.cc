@@ -599,7 +599,7 @@ bool IsDotEntry(const std::array<std::uint8_t, 11>& name) {
 }
 
 // UTF-16 code units to UTF-8; nothing for a lone surrogate or a character
-// that has no place in a path component (controls, '/', '\').
+// that has no place in a path component (controls, '/', '\', U+FFFF).
 std::optional<std::string> PathComponentFromUtf16(std::span<const std::uint16_t> units) {
   std::string out;
   for (std::size_t i = 0; i < units.size(); ++i) {
@@ -613,7 +613,8 @@ std::optional<std::string> PathComponentFromUtf16(std::span<const std::uint16_t>
     } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
       return std::nullopt;
     }
-    if (cp < 0x20 || cp == 0x7F || cp == '/' || cp == '\\') return std::nullopt;
+    // U+FFFF pads a name after its NUL: never part of one.
+    if (cp < 0x20 || cp == 0x7F || cp == '/' || cp == '\\' || cp == 0xFFFF) return std::nullopt;
     if (cp < 0x80) {
       out += static_cast<char>(cp);
     } else if (cp < 0x800) {

@@ -29,8 +29,9 @@
 //      CRC32 must be right: firmware would then fall back to the backup GPT,
 //      which may name another ESP, and we refuse to guess (kMalformed). The
 //      backup GPT is not read.
-//   2. an MBR (0x55AA signature) with a partition record of type 0xEF;
-//      logical partitions inside extended partitions are not searched;
+//   2. an MBR (0x55AA signature) with a partition record of type 0xEF, in
+//      512-byte sectors; logical partitions inside extended partitions are
+//      not searched;
 //   3. a FAT file system at offset 0 (a bare ESP image, layout "fat").
 // A partition table that names more than one ESP is kUnsupported (firmware
 // may boot from any of them).
@@ -40,13 +41,15 @@
 // are not followed; deleted (0xE5) entries and volume labels are skipped.
 // A file's name is its long name when a complete, checksum-consistent long
 // name sequence precedes the short entry and holds a sane name (no control
-// characters, '/', '\' or lone surrogates, not "." or ".."); otherwise it is
-// the 8.3 name (never an error). A short name with a control character,
-// '/', '\' or '.' in its 11 bytes is kMalformed; one with bytes >= 0x80
-// (an OEM code page) is kUnsupported, for a directory or an EFI file.
-// Only files whose name ends in ".efi" (ASCII case-insensitive) are read
-// and hashed; other files are not looked at (the whole-disk hash covers
-// them).
+// characters, '/', '\', U+FFFF or lone surrogates, not "." or ".."); otherwise
+// it is the 8.3 name (never an error). Where the 8.3 name is used, for a
+// directory or an EFI file, one with a control character, '/', '\' or '.'
+// in its 11 bytes or a leading space is kMalformed, one with bytes >= 0x80
+// (an OEM code page) kUnsupported.
+// Only files whose long or 8.3 name ends in ".efi" (ASCII case-insensitive)
+// are read and hashed: firmware finds a file by either name, so a long name
+// "readme.txt" over the 8.3 name BOOTX64.EFI is listed (as "readme.txt").
+// Other files are not looked at (the whole-disk hash covers them).
 //
 // Every cluster chain read (directories and EFI files) is checked: each
 // cluster lies in the volume (2 .. CountofClusters+1), no cluster appears

@@ -1,6 +1,9 @@
 #include "tc/launch/host_log.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -33,6 +36,25 @@ Result<LogState> Compare(tpm::Tpm& tpm, std::span<const cel::Record> records, st
   TC_ASSIGN_OR_RETURN(pcr::PcrValues replayed, cel::Replay(records));
   LogState state;
   state.records = records.size();
+  for (const cel::Record& r : records) {
+    const doc::Value* text = r.content.Find("string");
+    if (r.pcr != pcr) {
+      state.problems.push_back(fmt::format("record {} extends PCR {}, not PCR {}", r.recnum, r.pcr, pcr));
+    } else if (r.content_type != "trustchain" || text == nullptr || !text->is_string()) {
+      state.problems.push_back(fmt::format("record {} is not a trustchain launch record", r.recnum));
+    } else {
+      for (const crypto::Digest& d : r.digests) {
+        auto h = crypto::Hash(d.alg(), AsBytes(text->str()));
+        if (!h || !(*h == d)) {
+          state.problems.push_back(fmt::format(
+              "record {}: its {} digest is not the hash of its string (the record was changed)",
+              r.recnum, crypto::HashAlgName(d.alg())));
+          break;
+        }
+      }
+    }
+    if (state.problems.size() >= 100) break;
+  }
   for (crypto::HashAlg alg : info.active_banks) {
     LogState::Bank b;
     b.alg = alg;
@@ -77,6 +99,29 @@ std::string RotatedName(const std::string& path) {
   }
 }
 
+// One lock per PCR, whichever log a launch writes: two logs on one PCR
+// would interleave their extends.
+std::string LockPath(const std::string& log_path, std::uint32_t pcr) {
+  if (::access("/run/lock", W_OK) == 0) return fmt::format("/run/lock/trustchain-launch-pcr{}", pcr);
+  return log_path;
+}
+
+class SignalBlock {
+ public:
+  SignalBlock() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, s);
+    ::pthread_sigmask(SIG_BLOCK, &set, &old_);
+  }
+  ~SignalBlock() { ::pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  SignalBlock(const SignalBlock&) = delete;
+  SignalBlock& operator=(const SignalBlock&) = delete;
+
+ private:
+  sigset_t old_;
+};
+
 }  // namespace
 
 Result<void> CheckLaunchPcr(std::uint32_t pcr) {
@@ -90,7 +135,7 @@ Result<void> CheckLaunchPcr(std::uint32_t pcr) {
 }
 
 bool LogState::matches() const {
-  return std::all_of(banks.begin(), banks.end(),
+  return problems.empty() && std::all_of(banks.begin(), banks.end(),
                      [](const Bank& b) { return b.replayed == b.tpm; });
 }
 
@@ -106,24 +151,29 @@ Result<AppendResult> AppendLaunch(tpm::Tpm& tpm, const std::string& log_path, st
   const std::filesystem::path dir = std::filesystem::path(log_path).parent_path();
   if (!dir.empty()) {
     std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
+    if (!std::filesystem::exists(dir, ec)) {
+      std::filesystem::create_directories(dir, ec);
+      if (!ec) std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+    }
     if (ec) {
       return Fail(ErrorCode::kIo, fmt::format("cannot create the launch log's directory {}: {}",
                                               dir.string(), ec.message()));
     }
   }
-  TC_ASSIGN_OR_RETURN(io::FileLock lock, io::FileLock::Acquire(log_path));
+  TC_ASSIGN_OR_RETURN(io::FileLock lock, io::FileLock::Acquire(LockPath(log_path, pcr)));
   TC_ASSIGN_OR_RETURN(std::vector<cel::Record> records, LoadRecords(log_path));
   TC_ASSIGN_OR_RETURN(LogState before, Compare(tpm, records, pcr));
   AppendResult result;
   if (!before.matches()) {
     if (!(AtReset(before) && !records.empty())) {
       return Fail(ErrorCode::kVerificationFailed,
-                  fmt::format("the launch log {} ({} records) does not replay to the TPM's {}. "
+                  fmt::format("the launch log {} ({} records) does not replay to the TPM's {}{}. "
                               "Another program extended the PCR, the log was changed, or an "
                               "earlier launch was cut short. Nothing was extended. Keep the log "
-                              "as evidence, and choose another --launch-log (or --pcr) to go on",
-                              log_path, records.size(), MismatchText(before, pcr)));
+                              "as evidence (`trustchain vm log` shows it); launches can go on "
+                              "only with another --pcr (8-15) or after the TPM is reset (reboot)",
+                              log_path, records.size(), MismatchText(before, pcr),
+                              before.problems.empty() ? "" : "; " + before.problems.front()));
     }
     // The TPM was reset since this log was written: it belongs to an
     // earlier boot.
@@ -141,15 +191,30 @@ Result<AppendResult> AppendLaunch(tpm::Tpm& tpm, const std::string& log_path, st
   for (const LogState::Bank& b : before.banks) banks.push_back(b.alg);
   std::uint64_t recnum = records.empty() ? 0 : records.back().recnum + 1;
   result.first_recnum = recnum;
+  std::vector<cel::Record> pending;
   for (const MeasuredInput& m : inputs) {
     TC_ASSIGN_OR_RETURN(cel::Record r, LaunchRecord(recnum++, pcr, vm, m, banks));
-    TC_RETURN_IF_ERROR(tpm.Extend(pcr, r.digests));
-    const std::string element = cel::SequenceElement(r);
-    TC_RETURN_IF_ERROR(io::AppendFile(log_path, AsBytes(element), 0600));
-    ++result.records;
+    pending.push_back(std::move(r));
+  }
+  {
+    // An interrupt between an extend and its record would leave the log
+    // behind the PCR for good: hold termination signals until both are done.
+    const SignalBlock hold;
+    for (const cel::Record& r : pending) {
+      TC_RETURN_IF_ERROR(tpm.Extend(pcr, r.digests));
+      const std::string element = cel::SequenceElement(r);
+      TC_RETURN_IF_ERROR(io::AppendFile(log_path, AsBytes(element), 0600));
+      ++result.records;
+    }
   }
   TC_ASSIGN_OR_RETURN(std::vector<cel::Record> now, LoadRecords(log_path));
   TC_ASSIGN_OR_RETURN(result.after, Compare(tpm, now, pcr));
+  if (!result.after.matches()) {
+    return Fail(ErrorCode::kVerificationFailed,
+                fmt::format("after appending, the launch log {} does not replay to the TPM's {}: "
+                            "something else extended the PCR meanwhile",
+                            log_path, MismatchText(result.after, pcr)));
+  }
   return result;
 }
 

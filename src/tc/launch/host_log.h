@@ -21,7 +21,10 @@
 // in /run/log/systemd/tpm2-measure.log). Records are JSON text sequence
 // elements (RFC 7464), only ever appended, with fsync.
 //
-// Order and crash safety: under an exclusive lock on the log, the log is
+// Order and crash safety: under an exclusive lock per PCR
+// (/run/lock/trustchain-launch-pcr<N>, or beside the log when /run/lock
+// is not writable) and with SIGINT, SIGTERM and SIGHUP held back between
+// an extend and its record, the log is
 // replayed and compared with the TPM's PCR first. A mismatch means another
 // program extended the PCR, the log was changed, or an earlier append was
 // cut short between extend and write: the append is refused (the log is
@@ -59,6 +62,11 @@ struct LogState {
     crypto::Digest tpm;       // what the TPM holds
   };
   std::vector<Bank> banks;  // every active bank of the TPM
+  // Records the PCR does not prove as they read: another PCR, no
+  // trustchain content, or a digest that is not the hash of the record's
+  // canonical string (content rewritten after the fact).
+  std::vector<std::string> problems;
+  // Every bank replays to the TPM's value and there are no problems.
   bool matches() const;
 };
 

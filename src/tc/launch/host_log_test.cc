@@ -105,6 +105,32 @@ TEST_F(HostLogTest, AChangedLogIsRefusedAndNothingIsExtended) {
   EXPECT_EQ(after->banks[0].tpm, before->banks[0].tpm);  // not extended
 }
 
+TEST_F(HostLogTest, ARewrittenRecordIsCaughtThoughThePcrStillReplays) {
+  ASSERT_TRUE(AppendLaunch(*tpm_, log_, 15, "web1", Inputs("a=1")).has_value());
+  // Rewrite what the first record says, keeping its digests: the replay
+  // still equals the PCR, but the digest no longer hashes the string.
+  auto text = io::ReadTextFile(log_, 1 << 20);
+  ASSERT_TRUE(text.has_value());
+  std::string edited = *text;
+  std::size_t at = 0;
+  int n = 0;
+  while ((at = edited.find("path=/vm/vmlinuz", at)) != std::string::npos) {
+    edited.replace(at, 16, "path=/vm/vmlinuX");
+    ++n;
+  }
+  ASSERT_EQ(n, 1);
+  ASSERT_TRUE(io::WriteFile(log_, AsBytes(edited)).has_value());
+  auto state = ReadLaunchLog(*tpm_, log_, 15);
+  ASSERT_TRUE(state.has_value());
+  for (const LogState::Bank& b : state->banks) EXPECT_EQ(b.replayed, b.tpm);
+  EXPECT_FALSE(state->matches());
+  ASSERT_EQ(state->problems.size(), 1u);
+  EXPECT_NE(state->problems[0].find("record 0:"), std::string::npos) << state->problems[0];
+  auto refused = AppendLaunch(*tpm_, log_, 15, "web1", Inputs("a=1"));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kVerificationFailed);
+}
+
 TEST_F(HostLogTest, ATpmResetStartsANewLog) {
   ASSERT_TRUE(AppendLaunch(*tpm_, log_, 15, "web1", Inputs("a=1")).has_value());
   Open();

@@ -595,8 +595,8 @@ Result<LibvirtDomain> ParseLibvirtDomain(std::span<const std::uint8_t> xml) {
   }
   if (doc == nullptr || !ctxt->wellFormed) {
     if (!state.has_error) {
-      if (const xmlError* e = xmlCtxtGetLastError(ctxt.get()); e != nullptr && e->code != 0) {
-        RecordError(ctxt.get(), const_cast<xmlError*>(e));
+      if (xmlError* e = xmlCtxtGetLastError(ctxt.get()); e != nullptr && e->code != 0) {
+        RecordError(ctxt.get(), e);
       }
     }
     if (!state.has_error) return Fail(ErrorCode::kMalformed, "domain XML is not well-formed");

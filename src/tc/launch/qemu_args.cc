@@ -20,12 +20,12 @@ constexpr std::array<std::string_view, 27> kFlags = {
 
 // Options whose argument loads nothing into the guest (devices, backends,
 // machine settings, displays, monitors).
-constexpr std::array<std::string_view, 56> kIgnored = {
-    "machine", "M", "m", "smp", "cpu", "accel", "name", "uuid", "chardev", "tpmdev", "device",
+constexpr std::array<std::string_view, 52> kIgnored = {
+    "machine", "M", "m", "smp", "cpu", "accel", "name", "uuid", "chardev", "tpmdev",
     "serial", "monitor", "mon", "qmp", "qmp-pretty", "action", "netdev", "net", "nic", "display",
-    "vga", "boot", "rtc", "object", "global", "pidfile", "vnc", "D", "d", "k", "audiodev", "spice",
-    "incoming", "msg", "overcommit", "numa", "parallel", "sandbox", "watchdog-action", "icount",
-    "mem-path", "trace", "plugin", "run-with", "compat", "add-fd", "runas", "chroot", "debugcon",
+    "vga", "boot", "rtc", "global", "pidfile", "vnc", "D", "d", "k", "audiodev", "spice",
+    "msg", "overcommit", "numa", "parallel", "sandbox", "watchdog-action", "icount",
+    "trace", "plugin", "run-with", "compat", "add-fd", "runas", "chroot", "debugcon",
     "gdb", "usbdevice", "iscsi", "echr", "L", "virtfs"};
 
 // Protocols of block filenames that cannot be measured before the guest
@@ -146,7 +146,8 @@ Result<QemuCommand> ParseQemuCommand(std::span<const std::string> argv) {
                        name == "hda" || name == "hdb" || name == "hdc" || name == "hdd" ||
                        name == "fda" || name == "fdb" || name == "mtdblock" || name == "sd" ||
                        name == "option-rom" || name == "dtb" || name == "fw_cfg" ||
-                       name == "acpitable" || name == "smbios";
+                       name == "acpitable" || name == "smbios" || name == "device" ||
+                       name == "object" || name == "mem-path" || name == "incoming";
     if (!known) {
       return Fail(ErrorCode::kInvalidArgument,
                   fmt::format("argument {}: unknown QEMU option '{}': trustchain cannot tell "
@@ -170,6 +171,45 @@ Result<QemuCommand> ParseQemuCommand(std::span<const std::string> argv) {
       if (name == "virtfs") cmd.notes.push_back("-virtfs: a host directory is shared, not measured");
       continue;
     }
+    if (name == "incoming") {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("argument {}: -incoming restores a whole guest state that "
+                              "trustchain cannot measure beforehand",
+                              at));
+    }
+    if (name == "mem-path") {
+      cmd.notes.push_back("-mem-path " + value + ": guest RAM is backed by files there");
+      continue;
+    }
+    if (name == "device") {
+      // Devices load files only through a ROM (romfile=, run by the
+      // firmware) or the generic loader (file=, straight into guest memory).
+      const auto opts = SubOptions(value);
+      if (opts.empty()) continue;
+      if (opts.front().second == "loader" || opts.front().first == "loader" ||
+          Get(opts, "driver").value_or("") == "loader") {
+        const auto file = Get(opts, "file");
+        if (file) {
+          TC_RETURN_IF_ERROR(CheckPlainPath(*file, at));
+          add(InputKind::kFirmwareCode, *file, at, true);
+        }
+        continue;
+      }
+      if (const auto rom = Get(opts, "romfile"); rom && !rom->empty()) {
+        TC_RETURN_IF_ERROR(CheckPlainPath(*rom, at));
+        add(InputKind::kFirmwareCode, *rom, at, true);
+      }
+      continue;
+    }
+    if (name == "object") {
+      const auto opts = SubOptions(value);
+      const std::string type = opts.empty() ? "" : opts.front().second;
+      if (type == "memory-backend-file") {
+        cmd.notes.push_back("-object memory-backend-file: guest RAM is backed by a file (its "
+                            "contents are not measured)");
+      }
+      continue;
+    }
     if (name == "append") {
       add(InputKind::kCmdline, value, at, true);
     } else if (name == "kernel" || name == "initrd" || name == "bios" || name == "option-rom" ||
@@ -186,8 +226,16 @@ Result<QemuCommand> ParseQemuCommand(std::span<const std::string> argv) {
           false);
     } else if (name == "drive") {
       const auto opts = SubOptions(value);
-      const auto file = Get(opts, "file");
+      auto file = Get(opts, "file");
+      if (!file) file = Get(opts, "file.filename");  // the protocol node's own option
       if (!file) continue;  // an empty drive (a CD-ROM without media)
+      const std::string format = Get(opts, "format").value_or("");
+      if (format != "raw") {
+        cmd.notes.push_back(fmt::format(
+            "argument {}: {} image: files its header names (qcow2 backing files) are not "
+            "measured; give format=raw or flatten the image",
+            at, format.empty() ? "format not given (probed)" : format));
+      }
       TC_RETURN_IF_ERROR(CheckPlainPath(*file, at));
       const bool ro = On(Get(opts, "readonly")) || On(Get(opts, "snapshot"));
       if (Get(opts, "if").value_or("") == "pflash") {

@@ -94,5 +94,28 @@ TEST(QemuArgsTest, PathsWithColonsThatAreNotProtocolsAreFiles) {
   EXPECT_EQ(Summary(*c), "kernel=/boot/a:b(ro) disk=disk:1.img ");
 }
 
+TEST(QemuArgsTest, DeviceRomsAndTheGenericLoaderAreMeasured) {
+  auto c = ParseQemuCommand(Args({"qemu", "-device", "virtio-net-pci,netdev=n0,romfile=/vm/efi-virtio.rom",
+                                  "-device", "loader,file=/vm/blob.bin,addr=0x1000", "-device",
+                                  "virtio-net-pci,romfile=", "-device", "tpm-tis,tpmdev=t"}));
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(Summary(*c), "firmware-code=/vm/efi-virtio.rom(ro) firmware-code=/vm/blob.bin(ro) ");
+}
+
+TEST(QemuArgsTest, WhatCannotBeMeasuredIsRefusedOrNoted) {
+  auto incoming = ParseQemuCommand(Args({"qemu", "-incoming", "file:/vm/state"}));
+  ASSERT_FALSE(incoming.has_value());
+  EXPECT_NE(incoming.error().message().find("-incoming"), std::string::npos);
+  auto c = ParseQemuCommand(Args({"qemu", "-drive", "file.filename=/vm/a.qcow2,format=qcow2",
+                                  "-object", "memory-backend-file,id=m,mem-path=/dev/hugepages",
+                                  "-mem-path", "/dev/hugepages"}));
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(Summary(*c), "disk=/vm/a.qcow2 ");
+  ASSERT_EQ(c->notes.size(), 3u);
+  EXPECT_NE(c->notes[0].find("qcow2 image: files its header names"), std::string::npos);
+  EXPECT_NE(c->notes[1].find("memory-backend-file"), std::string::npos);
+  EXPECT_NE(c->notes[2].find("-mem-path"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tc::launch

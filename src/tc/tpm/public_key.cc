@@ -1,5 +1,7 @@
 #include "tc/tpm/public_key.h"
 
+#include <openssl/err.h>
+#include <openssl/x509.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
@@ -273,6 +275,22 @@ Result<void> PublicKey::Verify(std::span<const std::uint8_t> message,
                 fmt::format("the signature does not verify with this {} key", Describe()));
   }
   return {};
+}
+
+Result<bool> PublicKey::CertifiedBy(std::span<const std::uint8_t> der) const {
+  if (der.size() > (64u << 10)) return Fail(ErrorCode::kMalformed, "certificate larger than 64 KiB");
+  const unsigned char* p = der.data();
+  X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+  if (cert == nullptr || p != der.data() + der.size()) {
+    X509_free(cert);
+    ERR_clear_error();
+    return Fail(ErrorCode::kMalformed, "not one DER certificate");
+  }
+  const EVP_PKEY* certified = X509_get0_pubkey(cert);
+  const bool same = certified != nullptr && EVP_PKEY_eq(certified, impl_->pkey) == 1;
+  X509_free(cert);
+  ERR_clear_error();
+  return same;
 }
 
 }  // namespace tc::tpm

@@ -33,6 +33,11 @@ class PublicKey {
   [[nodiscard]] Result<void> Verify(std::span<const std::uint8_t> message,
                                     const Signature& sig) const;
 
+  // True when the certificate (DER) certifies this very key (its
+  // SubjectPublicKeyInfo holds the same key): an EK certificate belongs to
+  // the EK read from the TPM. kMalformed when the DER is not a certificate.
+  [[nodiscard]] Result<bool> CertifiedBy(std::span<const std::uint8_t> certificate_der) const;
+
   bool is_rsa() const { return rsa_; }
   // The TPM public area when loaded from one (not from PEM).
   const std::optional<PublicArea>& area() const { return area_; }

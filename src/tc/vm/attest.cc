@@ -5,7 +5,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "tc/tpm/credential.h"
+#include "tc/tpm/public_key.h"
 #include "tc/tpm/marshal.h"
 #include "tc/tpm/quote.h"
 
@@ -15,16 +18,33 @@ Result<tpm::EndorsementKey> ReadGuestEk(tpm::Tpm& vtpm) {
   return vtpm.ReadEk(tpm::KeyAlg::kRsa2048);
 }
 
-Result<GuestQuote> QuoteGuest(tpm::Tpm& vtpm, std::span<const std::uint8_t> nonce) {
+Result<void> CheckEkCertificate(std::span<const std::uint8_t> ek_public,
+                                std::span<const std::uint8_t> certificate) {
+  TC_ASSIGN_OR_RETURN(tpm::PublicArea area, tpm::ParsePublic2b(ek_public));
+  TC_ASSIGN_OR_RETURN(tpm::PublicKey key, tpm::PublicKey::FromPublicArea(area));
+  TC_ASSIGN_OR_RETURN(bool same, key.CertifiedBy(certificate));
+  if (!same) {
+    return Fail(ErrorCode::kVerificationFailed,
+                "the EK certificate certifies another key than the vTPM's EK");
+  }
+  return {};
+}
+
+Result<GuestQuote> QuoteGuest(tpm::Tpm& vtpm, std::span<const std::uint8_t> expected_ek,
+                              std::span<const std::uint8_t> nonce) {
   GuestQuote out;
   TC_ASSIGN_OR_RETURN(tpm::EndorsementKey ek, ReadGuestEk(vtpm));
+  if (!std::equal(ek.public_2b.begin(), ek.public_2b.end(), expected_ek.begin(), expected_ek.end())) {
+    return Fail(ErrorCode::kVerificationFailed,
+                "the TPM answering reports another EK than the vTPM this guest was launched with");
+  }
   out.ek_public = ek.public_2b;
   out.ek_certificate = ek.certificate;
   TC_ASSIGN_OR_RETURN(tpm::AttestationKey ak,
                       vtpm.CreateAk(tpm::KeyAlg::kEccP256, tpm::KeyAlg::kRsa2048, std::nullopt));
   out.ak_public = ak.public_2b;
   // The binding: a secret only a TPM holding both keys can recover.
-  TC_ASSIGN_OR_RETURN(tpm::PublicArea ek_area, tpm::ParsePublic2b(ek.public_2b));
+  TC_ASSIGN_OR_RETURN(tpm::PublicArea ek_area, tpm::ParsePublic2b(expected_ek));
   Bytes secret(32);
   if (RAND_bytes(secret.data(), static_cast<int>(secret.size())) != 1) {
     return Fail(ErrorCode::kInternal, "RAND_bytes failed");

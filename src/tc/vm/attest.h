@@ -40,9 +40,18 @@ struct GuestQuote {
 // Reads the EK (public area, certificate) of `vtpm`.
 [[nodiscard]] Result<tpm::EndorsementKey> ReadGuestEk(tpm::Tpm& vtpm);
 
-// Creates the AK, checks the binding (above; kVerificationFailed when the
-// secret does not come back), and quotes kGuestQuotePcrs (sha256) with
-// `nonce`.
-[[nodiscard]] Result<GuestQuote> QuoteGuest(tpm::Tpm& vtpm, std::span<const std::uint8_t> nonce);
+// Checks that the EK certificate (DER) certifies the EK public area
+// `ek_public` (kVerificationFailed when it certifies another key).
+[[nodiscard]] Result<void> CheckEkCertificate(std::span<const std::uint8_t> ek_public,
+                                              std::span<const std::uint8_t> certificate);
+
+// Creates the AK, checks the binding (above) against `expected_ek` -- the
+// EK public area (TPM2B_PUBLIC) that was certified and measured into the
+// launch log, not whatever EK the TPM at the other end reports: a TPM that
+// is not the launched guest's vTPM cannot recover the credential --, and
+// quotes kGuestQuotePcrs (sha256) with `nonce`. kVerificationFailed when
+// the TPM reports another EK or the secret does not come back.
+[[nodiscard]] Result<GuestQuote> QuoteGuest(tpm::Tpm& vtpm, std::span<const std::uint8_t> expected_ek,
+                                            std::span<const std::uint8_t> nonce);
 
 }  // namespace tc::vm

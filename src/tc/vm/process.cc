@@ -123,7 +123,12 @@ bool Child::Running() {
     status_ = DecodeStatus(raw);
     return false;
   }
-  return r == 0;
+  if (r < 0 && errno != EINTR) {
+    // ECHILD: not our child any more; never signal that pid again.
+    status_ = 255;
+    return false;
+  }
+  return true;
 }
 
 std::optional<int> Child::Wait(std::chrono::milliseconds timeout) {
