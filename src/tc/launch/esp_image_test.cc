@@ -123,7 +123,7 @@ std::uint8_t Checksum(const std::array<std::uint8_t, 11>& name) {
 class FatBuilder {
  public:
   explicit FatBuilder(std::uint32_t clusters, std::uint32_t root_entries = 16)
-      : bits_(clusters < 4085 ? 12 : 16), clusters_(clusters) {
+      : bits_(clusters < 4085 ? 12 : 16) {
     fat_sectors_ = ((clusters + 2) * bits_ / 8 + 1 + 511) / 512;
     root_sectors_ = (root_entries * 32 + 511) / 512;
     const std::uint32_t total = 1 + 2 * fat_sectors_ + root_sectors_ + clusters;
@@ -228,7 +228,6 @@ class FatBuilder {
 
  private:
   std::uint32_t bits_;
-  std::uint32_t clusters_;
   std::uint32_t fat_sectors_ = 0;
   std::uint32_t root_sectors_ = 0;
   Image img_;
@@ -432,8 +431,7 @@ TEST(EspImageTest, ImagesWithoutAnEspAreNotFound) {
 
 TEST(EspImageTest, TruncatedImagesAreMalformed) {
   FatBuilder fat(60);
-  Image cut = fat.image();
-  cut.resize(cut.size() - 512);
+  const Image cut(fat.image().begin(), fat.image().end() - 512);
   // BPB_TotSec16 (offset 19) names more sectors than there are.
   EXPECT_TRUE(FailsWith(ListEfiBinaries(cut), ErrorCode::kMalformed, At(19)));
 

@@ -15,7 +15,8 @@ namespace {
 // Keeps the canonical string one line of space-separated fields.
 std::string Escape(std::string_view s) {
   std::string out;
-  for (unsigned char c : s) {
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
     if (c <= 0x20 || c == 0x7f || c == '%') {
       out += fmt::format("%{:02x}", c);
     } else {

@@ -76,8 +76,10 @@ Result<Spec> ParseSpec(std::span<const std::uint8_t> text, const std::string& ba
     pos = nl + 1;
     const std::string_view l = Trim(raw);
     if (l.empty() || l.front() == '#') continue;
-    for (unsigned char c : l) {
-      if (c < 0x20 && c != '\t') return Fail(LineError(line, "control character in the line"));
+    for (char c : l) {
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\t') {
+        return Fail(LineError(line, "control character in the line"));
+      }
     }
     const auto eq = l.find('=');
     if (eq == std::string_view::npos) {
