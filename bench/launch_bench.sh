@@ -57,7 +57,7 @@ bench() {  # bench LABEL FILES...  (the guest's files)
   cat "${files[@]}" >/dev/null
   hyperfine -N --warmup 3 --min-runs 15 --export-json "$tmp/h.json" \
     -n "sha256sum" "sha256sum ${files[*]}" \
-    -n "launch --dry-run (measure + judge)" "$tc launch --dry-run --policy $tmp/p.json -- ${qemu[*]}" \
+    -n "launch --dry-run (measure + judge)" "$tc launch --dry-run --policy $tmp/p.json -- $(printf '%q ' "${qemu[@]}")" \
     -n "libvirt-hook, embedded TPM (+ extend, log)" \
        "sh -c '$tc vm libvirt-hook --policy $tmp/p.json --tpm embedded:$tmp/etpm --launch-log $tmp/e.log -- b prepare begin - < $tmp/b.xml'" \
     -n "libvirt-hook, swtpm (+ extend, log)" \
@@ -70,10 +70,14 @@ base = r[0]["mean"]
 for x in r:
     print(f"   {x['command']:<45} {x['mean']*1000:8.1f} ms  {x['mean']/base:5.2f}x sha256sum")
 EOF
-  for cmd in "sha256sum ${files[*]}" "$tc launch --dry-run --policy $tmp/p.json -- ${qemu[*]}"; do
-    /usr/bin/time -f "   peak RSS %M KB: ${cmd:0:60}..." $cmd >/dev/null 2>"$tmp/rss" || true
-    tail -1 "$tmp/rss"
-  done
+  /usr/bin/time -f "   peak RSS %M KB: sha256sum" sha256sum "${files[@]}" >/dev/null 2>"$tmp/rss"
+  tail -1 "$tmp/rss"
+  /usr/bin/time -f "   peak RSS %M KB: launch --dry-run" "$tc" launch --dry-run --policy "$tmp/p.json" -- \
+    "${qemu[@]}" >/dev/null 2>"$tmp/rss"
+  tail -1 "$tmp/rss"
+  /usr/bin/time -f "   peak RSS %M KB: libvirt-hook, embedded TPM" "$tc" vm libvirt-hook --policy "$tmp/p.json" \
+    --tpm "embedded:$tmp/etpm" --launch-log "$tmp/e.log" -- b prepare begin - <"$tmp/b.xml" >/dev/null 2>"$tmp/rss"
+  tail -1 "$tmp/rss"
 }
 
 bench "direct-boot guest" "$code" "$vars" "$k" "$i"
