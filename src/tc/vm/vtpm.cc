@@ -25,30 +25,22 @@ Result<void> WriteIfAbsent(const std::string& path, std::string_view text) {
   return io::WriteFile(path, AsBytes(text), 0600);
 }
 
-// True when nothing listens on 127.0.0.1:port (we can bind it).
-bool PortFree(int port) {
+// Binds (bind = true) or connects to 127.0.0.1:port; true when that works.
+// Binding: nothing listens there. Connecting: something does.
+bool Loopback(int port, bool bind) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<std::uint16_t>(port));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  const auto* addr = reinterpret_cast<sockaddr*>(&a);
+  const bool ok = (bind ? ::bind(fd, addr, sizeof a) : ::connect(fd, addr, sizeof a)) == 0;
   ::close(fd);
   return ok;
 }
-
-bool Accepting(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
+bool PortFree(int port) { return Loopback(port, true); }
+bool Accepting(int port) { return Loopback(port, false); }
 
 }  // namespace
 
