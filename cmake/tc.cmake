@@ -26,6 +26,7 @@ function(tc_add_test name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
   target_compile_definitions(${name} PRIVATE
     TC_TESTDATA_DIR="${PROJECT_SOURCE_DIR}/testdata"
+    TC_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     TC_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared")
   gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
 endfunction()
