@@ -126,8 +126,15 @@ good_initrd=$(sha256sum "$tmp/guest/initrd.cpio" | cut -c1-64)
 expect_rc 0 "approve the good initrd" "$tc" policy approve "$P" --component t1/initrd --digest "sha256:$good_initrd"
 
 # --- 5. recovered; the launch log replays ------------------------------------------
-expect_rc 0 "the good guest after approval" run "$tmp/good.spec" --enforce
-has out 'verdict: trusted' "trusted again"
+expect_rc 0 "the good guest after approval (--format json)" run "$tmp/good.spec" --enforce --format json
+cp "$tmp/out" "$tmp/run.json"
+check "JSON: trusted again" "$([ "$(json "d['verdict']" "$tmp/run.json")" = trusted ] && echo 0 || echo 1)"
+check "JSON: launched, launch check trusted, booted under TCG" \
+  "$([ "$(json "(d['decision'], d['launch']['verdict'], d['boot']['accel'])" "$tmp/run.json")" = "('launched', 'trusted', 'tcg')" ] && echo 0 || echo 1)"
+check "JSON: the guest's verification is embedded" \
+  "$([ "$(json "d['verification']['verdict'] + ' ' + str(d['verification']['attested'])" "$tmp/run.json")" = "trusted True" ] && echo 0 || echo 1)"
+check "JSON: the vTPM's EK certificate was verified" \
+  "$([ "$(json "d['vtpm']['ek_certificate']" "$tmp/run.json")" = "verified against the vTPM CA root" ] && echo 0 || echo 1)"
 expect_rc 0 "vm log replays the launch log to the host TPM" "$tc" vm log --launch-log "$tmp/launch.log" --tpm "$host"
 has out 'the log is what the TPM measured' "PCR 15 = the replay of the launch log"
 has out 'vm=t1 slot=vtpm-ek kind=vtpm-ek' "the vTPM's EK is in the host log"
